@@ -1,0 +1,8 @@
+/**
+ * `@opencode-kit/core`: the OpenCode wire client and the turn orchestration layer.
+ * Runtime-agnostic (Node ≥ 20, Bun, Deno, edge); the Node-only sandbox lives at
+ * `@opencode-kit/core/sandbox` and the test kit at `@opencode-kit/core/testing`.
+ */
+
+export * from './host/index.js'
+export * from './wire/index.js'

@@ -1,0 +1,43 @@
+/**
+ * Where the test suites find the real services. `npm test` (scripts/test.mjs) finds or starts them
+ * and sets these variables; running vitest by hand falls back to the development machine's defaults.
+ * A missing service fails the test loudly: nothing here ever skips.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const stateFile = fileURLToPath(new URL('../.services/env.json', import.meta.url))
+
+/** Variables written by `node scripts/services.mjs start`, used when the environment lacks them. */
+function startedServices(): Record<string, string> {
+  if (!existsSync(stateFile)) return {}
+  return JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, string>
+}
+
+function setting(name: string, fallback?: string): string {
+  const value = process.env[name] ?? startedServices()[name] ?? fallback
+  if (!value) {
+    throw new Error(
+      `${name} is not set: run the suite with \`npm test\`, or start the services with \`npm run services start\``,
+    )
+  }
+  return value
+}
+
+/** PostgreSQL connection URL. */
+export const postgresUrl = (): string => setting('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test')
+
+/** MariaDB/MySQL connection URL. */
+export const mysqlUrl = (): string => setting('MYSQL_URL', 'mysql://root@127.0.0.1:3306/test')
+
+/** The S3-compatible server the test command started. */
+export const s3 = () => ({
+  endpoint: setting('S3_ENDPOINT'),
+  bucket: setting('S3_BUCKET'),
+  region: setting('S3_REGION', 'us-east-1'),
+  accessKeyId: setting('S3_ACCESS_KEY_ID', 'S3RVER'),
+  secretAccessKey: setting('S3_SECRET_ACCESS_KEY', 'S3RVER'),
+})
+
+/** Redis connection URL (queue example). */
+export const redisUrl = (): string => setting('REDIS_URL', 'redis://127.0.0.1:6379')

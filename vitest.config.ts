@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
+
+// Tests run against the sources, so no package has to be rebuilt between edits.
+// Child processes (race harness workers, the demo) use the built dist instead.
+const alias = [
+  { find: /^@opencode-kit\/core\/sandbox$/, replacement: src('core/src/sandbox/index.ts') },
+  { find: /^@opencode-kit\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
+  { find: /^@opencode-kit\/core$/, replacement: src('core/src/index.ts') },
+  { find: /^@opencode-kit\/(adapter-[a-z-]+|storage-[a-z0-9]+)$/, replacement: src('$1/src/index.ts') },
+]
+
+const packages = [
+  'core',
+  'adapter-knex',
+  'adapter-sequelize',
+  'adapter-mikro-orm',
+  'storage-fs',
+  'storage-s3',
+]
+
+export default defineConfig({
+  test: {
+    projects: packages.map((name) => ({
+      resolve: { alias },
+      test: {
+        name,
+        root: src(name),
+        include: ['test/**/*.test.ts'],
+        testTimeout: 30_000,
+        hookTimeout: 60_000,
+      },
+    })),
+  },
+})
