@@ -1,2 +1,3 @@
+export * from './Artifact.js'
 export * from './errors.js'
 export type * from './ports.js'
