@@ -23,15 +23,29 @@ const packages = [
 
 export default defineConfig({
   test: {
-    projects: packages.map((name) => ({
-      resolve: { alias },
-      test: {
-        name,
-        root: src(name),
-        include: ['test/**/*.test.ts'],
-        testTimeout: 30_000,
-        hookTimeout: 60_000,
+    projects: [
+      ...packages.map((name) => ({
+        resolve: { alias },
+        test: {
+          name,
+          root: src(name),
+          include: ['test/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      })),
+      // End to end against a real `opencode serve` (see e2e/support).
+      {
+        resolve: { alias },
+        test: {
+          name: 'e2e',
+          root: fileURLToPath(new URL('./e2e', import.meta.url)),
+          include: ['test/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
       },
-    })),
+    ],
   },
 })

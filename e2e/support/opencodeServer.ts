@@ -1,0 +1,123 @@
+/**
+ * Starts a REAL `opencode serve` (the binary from the npm package `opencode-linux-x64`, pinned in
+ * the root package.json) on loopback, fully offline and isolated: its own HOME/XDG dirs and config
+ * in a temp dir, a git-initialised project dir, and the scripted fake LLM as its only provider.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { type FakeLlm, startFakeLlm } from './fakeLlm.js'
+
+/** The OpenCode version the suite and the recorded fixtures are pinned to. */
+export const OPENCODE_VERSION = '1.18.33'
+
+export interface RealOpencode {
+  url: string
+  /** The project directory OpenCode runs in (where `write` puts files). */
+  projectDir: string
+  llm: FakeLlm
+  close(): Promise<void>
+}
+
+/** Path of the real opencode binary, or a clear error when the platform package is missing. */
+export function opencodeBinary(): string {
+  const require = createRequire(import.meta.url)
+  try {
+    return join(dirname(require.resolve('opencode-linux-x64/package.json')), 'bin', 'opencode')
+  } catch {
+    throw new Error(
+      `opencode-linux-x64@${OPENCODE_VERSION} is not installed (it is an optional dependency of the repo root; npm skips it on other platforms)`,
+    )
+  }
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    // The first request to a just-started server can hang: a short timeout and a retry.
+    const response = await fetch(`${url}/global/health`, { signal: AbortSignal.timeout(1000) })
+    return response.ok
+  } catch {
+    return false
+  }
+}
+
+export async function startRealOpencode(options: { slowDelayMs?: number } = {}): Promise<RealOpencode> {
+  const root = mkdtempSync(join(tmpdir(), 'opencode-e2e-'))
+  const home = join(root, 'home')
+  const projectDir = join(root, 'project')
+  for (const dir of [home, projectDir]) mkdirSync(dir, { recursive: true })
+  execFileSync('git', ['init', '-q', projectDir])
+  const llm = await startFakeLlm({ projectDir, slowDelayMs: options.slowDelayMs })
+  const config = join(root, 'opencode.json')
+  writeFileSync(
+    config,
+    JSON.stringify({
+      $schema: 'https://opencode.ai/config.json',
+      autoupdate: false,
+      share: 'disabled',
+      model: 'fake/fake-model',
+      small_model: 'fake/fake-model',
+      provider: {
+        fake: {
+          npm: '@ai-sdk/openai-compatible',
+          name: 'Fake',
+          options: { baseURL: llm.url, apiKey: 'fake-key' },
+          models: {
+            'fake-model': {
+              name: 'Fake model',
+              cost: { input: 1, output: 2 },
+              limit: { context: 100000, output: 4096 },
+            },
+          },
+        },
+      },
+    }),
+  )
+  const port = 20000 + Math.floor(Math.random() * 20000)
+  const env = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local', 'share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    XDG_STATE_HOME: join(home, '.local', 'state'),
+    OPENCODE_CONFIG: config,
+    OPENCODE_DISABLE_AUTOUPDATE: '1',
+    OPENCODE_DISABLE_MODELS_FETCH: '1',
+    OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
+    OPENCODE_DISABLE_SHARE: '1',
+    OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+    OPENCODE_DISABLE_CLAUDE_CODE: '1',
+    OPENCODE_DISABLE_EXTERNAL_SKILLS: '1',
+  }
+  const child: ChildProcess = spawn(
+    opencodeBinary(),
+    ['serve', '--port', String(port), '--hostname', '127.0.0.1'],
+    {
+      cwd: projectDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let output = ''
+  child.stdout?.on('data', (chunk) => (output += chunk))
+  child.stderr?.on('data', (chunk) => (output += chunk))
+  const url = `http://127.0.0.1:${port}`
+  const close = async () => {
+    child.kill('SIGTERM')
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))
+    await llm.close()
+    rmSync(root, { recursive: true, force: true })
+  }
+  const deadline = Date.now() + 30_000
+  while (!(await healthy(url))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await close()
+      throw new Error(`opencode serve did not become healthy: ${output.slice(-2000)}`)
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return { url, projectDir, llm, close }
+}
