@@ -7,12 +7,12 @@
 //
 // Options: --skip-private (no private-server pass), --skip-node24, and any further arguments are
 // passed to the main vitest run (e.g. `npm test -- --project core`).
-import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, statSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { build, installIfNeeded, mustRun, repo, run } from './bootstrap.mjs'
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
 const skipPrivate = args.includes('--skip-private')
 const skipNode24 = args.includes('--skip-node24')
@@ -23,31 +23,27 @@ const say = (message) => process.stdout.write(`\n▶ ${message}\n`)
 const started = Date.now()
 const results = []
 
-function sh(cmd, cmdArgs, options = {}) {
-  const result = spawnSync(cmd, cmdArgs, { cwd: repo, stdio: 'inherit', ...options })
-  if (result.error) throw result.error
-  return result.status ?? 1
-}
-
-function mustRun(cmd, cmdArgs, options) {
-  const status = sh(cmd, cmdArgs, options)
-  if (status !== 0) throw new Error(`${cmd} ${cmdArgs.join(' ')} exited with ${status}`)
-}
-
-function installIfNeeded() {
-  const hidden = join(repo, 'node_modules', '.package-lock.json')
-  const lock = join(repo, 'package-lock.json')
-  if (existsSync(hidden) && statSync(hidden).mtimeMs >= statSync(lock).mtimeMs) return
-  say('installing dependencies (npm ci)')
-  mustRun('npm', ['ci', '--no-audit', '--no-fund'])
-}
-
 const vitest = join(repo, 'node_modules', 'vitest', 'vitest.mjs')
+
+const reportDir = mkdtempSync(join(tmpdir(), 'opencode-kit-test-'))
 
 function runSuite(name, nodeBinary, suiteArgs, env) {
   say(name)
-  const status = sh(nodeBinary, [vitest, 'run', ...suiteArgs], { env: { ...process.env, ...env } })
-  results.push({ name, ok: status === 0 })
+  // The JSON report gives the counts for the closing line; the default reporter is what people read.
+  const report = join(reportDir, `${results.length}.json`)
+  const status = run(
+    nodeBinary,
+    [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...suiteArgs],
+    { env: { ...process.env, ...env } },
+  )
+  const counts = existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : {}
+  results.push({
+    name,
+    ok: status === 0,
+    passed: counts.numPassedTests ?? 0,
+    failed: counts.numFailedTests ?? (status === 0 ? 0 : 1),
+    skipped: (counts.numPendingTests ?? 0) + (counts.numTodoTests ?? 0),
+  })
 }
 
 function node24Binary() {
@@ -91,14 +87,9 @@ const stateDir = process.env.OPENCODE_KIT_SERVICES_DIR ?? join(repo, '.services'
 const privateState = join(stateDir, 'private')
 let exitCode = 1
 try {
-  installIfNeeded()
+  installIfNeeded(say)
   say('building packages')
-  mustRun(process.execPath, [
-    join(repo, 'node_modules', 'turbo', 'bin', 'turbo'),
-    'run',
-    'build',
-    '--output-logs=errors-only',
-  ])
+  build()
 
   say('finding or starting services')
   const env = parseEnv(services('start', ['--state', stateDir]))
@@ -151,6 +142,15 @@ try {
 
 const seconds = Math.round((Date.now() - started) / 1000)
 process.stdout.write('\nSummary\n')
-for (const r of results) process.stdout.write(`  ${r.ok ? '✓' : '✖'} ${r.name}\n`)
+for (const r of results) {
+  process.stdout.write(
+    `  ${r.ok ? '✓' : '✖'} ${r.name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped\n`,
+  )
+}
+rmSync(reportDir, { recursive: true, force: true })
+const total = (key) => results.reduce((sum, r) => sum + r[key], 0)
 process.stdout.write(`${exitCode === 0 ? 'All suites passed' : 'FAILED'} in ${seconds}s\n`)
+process.stdout.write(
+  `tests: ${total('passed')} passed, ${total('failed')} failed, ${total('skipped')} skipped\n`,
+)
 process.exit(exitCode)
