@@ -1,0 +1,169 @@
+import {
+  InvalidArgumentError,
+  type MessageFields,
+  type MessagePort,
+  type MessageRow,
+  type MessageStatus,
+  type RowId,
+  type SnapshotFields,
+  type StoredPart,
+} from '@opencode-kit/core'
+import type { Model, ModelStatic, Sequelize, WhereOptions } from 'sequelize'
+import type { MessageNames } from './options.js'
+
+/** Sequelize's hook runner; public at runtime but missing from the v6 type declarations. */
+interface HookRunner {
+  hasHook(name: string): boolean
+  runHooks(name: string, ...args: unknown[]): Promise<void>
+}
+
+type Values = Record<string, unknown>
+
+const JSON_KEYS = new Set(['JSON', 'JSONB'])
+
+/**
+ * {@link MessagePort} on a Sequelize model.
+ *
+ * - `finalize` / `error` / `cancel` are one `Model.update(…, { where: { id, status: 'pending' } })`;
+ *   the affected-row count is the answer (MySQL reports matched rows with mysql2's default
+ *   `FOUND_ROWS` flag, and a transition always changes `status`, so the count is exact there too).
+ * - Transitions and `update` run the model's bulk hooks and bump `updatedAt` like any
+ *   `Model.update`; when this call moved the row, the model's per-row `afterUpdate` hooks also run
+ *   once, with the row re-read (so a "broadcast when done" hook fires for the winner only).
+ * - `snapshot` and `touchActivity` pass `hooks: false, silent: true, validate: false`: the Rails
+ *   `update_columns`. No hook runs and `updatedAt` is NOT bumped by these mid-stream writes.
+ *
+ * Build it with {@link sequelizeAdapter}.
+ */
+export class SequelizeMessagePort implements MessagePort {
+  readonly #model: ModelStatic<Model>
+  readonly #names: MessageNames
+  readonly #countsChangedRows: boolean
+
+  /** @param names attribute names on `model` for each port field. */
+  constructor(sequelize: Sequelize, model: ModelStatic<Model>, names: MessageNames) {
+    this.#model = model
+    this.#names = names
+    const dialect = sequelize.getDialect()
+    this.#countsChangedRows = dialect === 'mysql' || dialect === 'mariadb'
+  }
+
+  async load(id: RowId): Promise<MessageRow> {
+    const row = await this.#model.findOne({ where: { [this.#names.id]: id } })
+    if (!row) throw new InvalidArgumentError(`no message row with id ${String(id)}`)
+    return this.#toRow(row)
+  }
+
+  finalize(id: RowId, fields: MessageFields): Promise<boolean> {
+    return this.#transition(id, 'completed', this.#values(fields))
+  }
+
+  error(id: RowId, content: string): Promise<boolean> {
+    return this.#transition(id, 'error', { [this.#names.content]: content })
+  }
+
+  cancel(id: RowId): Promise<boolean> {
+    return this.#transition(id, 'cancelled', {})
+  }
+
+  async update(id: RowId, fields: MessageFields): Promise<void> {
+    const values = this.#values(fields)
+    if (Object.keys(values).length === 0) return
+    const [count] = await this.#model.update(values, { where: { [this.#names.id]: id } })
+    if (count > 0) await this.#afterUpdate(id, values)
+  }
+
+  async snapshot(id: RowId, fields: SnapshotFields): Promise<boolean> {
+    const values = this.#values(fields)
+    const where = this.#pending(id)
+    if (Object.keys(values).length === 0) return (await this.#model.count({ where })) > 0
+    const [count] = await this.#model.update(values, { where, hooks: false, silent: true, validate: false })
+    if (count > 0) return true
+    // A server configured without FOUND_ROWS reports 0 when the values were already there.
+    return this.#countsChangedRows && (await this.#model.count({ where })) > 0
+  }
+
+  async touchActivity(id: RowId, at: Date): Promise<void> {
+    await this.#model.update(
+      { [this.#names.lastActivityAt]: at },
+      { where: { [this.#names.id]: id }, hooks: false, silent: true, validate: false },
+    )
+  }
+
+  async #transition(id: RowId, status: MessageStatus, values: Values): Promise<boolean> {
+    const all = { ...values, [this.#names.status]: status }
+    const [count] = await this.#model.update(all, { where: this.#pending(id) })
+    if (count === 0) return false
+    await this.#afterUpdate(id, all)
+    return true
+  }
+
+  /** Run per-row `afterUpdate` hooks for a row this port just wrote (only when some exist). */
+  async #afterUpdate(id: RowId, values: Values): Promise<void> {
+    const hooks = this.#model as unknown as HookRunner
+    if (!hooks.hasHook('afterUpdate')) return
+    const row = await this.#model.findOne({ where: { [this.#names.id]: id } })
+    if (row) await hooks.runHooks('afterUpdate', row, { fields: Object.keys(values) })
+  }
+
+  #pending(id: RowId): WhereOptions {
+    return { [this.#names.id]: id, [this.#names.status]: 'pending' }
+  }
+
+  /** Port fields → model attributes; JSON lists are stringified for non-JSON (text) attributes. */
+  #values(fields: MessageFields): Values {
+    const values: Values = {}
+    for (const [key, value] of Object.entries(fields) as Array<[keyof MessageNames, unknown]>) {
+      if (value === undefined || !(key in this.#names)) continue
+      const attribute = this.#names[key]
+      values[attribute] =
+        (key === 'partsJson' || key === 'toolCallsJson') && value !== null && !this.#isJson(attribute)
+          ? JSON.stringify(value)
+          : value
+    }
+    return values
+  }
+
+  #isJson(attribute: string): boolean {
+    const type = this.#model.getAttributes()[attribute]?.type as { key?: string } | string | undefined
+    const key = typeof type === 'string' ? type.toUpperCase() : type?.key
+    return key !== undefined && JSON_KEYS.has(key)
+  }
+
+  #toRow(row: Model): MessageRow {
+    const n = this.#names
+    const get = (attribute: string): unknown => row.get(attribute) ?? null
+    return {
+      id: get(n.id) as RowId,
+      status: get(n.status) as MessageStatus,
+      content: get(n.content) as string | null,
+      reasoning: get(n.reasoning) as string | null,
+      partsJson: parts(get(n.partsJson)),
+      toolCallsJson: parts(get(n.toolCallsJson)),
+      cost: num(get(n.cost)),
+      inputTokens: num(get(n.inputTokens)),
+      outputTokens: num(get(n.outputTokens)),
+      cacheReadTokens: num(get(n.cacheReadTokens)),
+      cacheWriteTokens: num(get(n.cacheWriteTokens)),
+      lastActivityAt: date(get(n.lastActivityAt)),
+    }
+  }
+}
+
+/** JSON columns come back parsed (PostgreSQL `json`) or as text (SQLite, MariaDB, `text` columns). */
+function parts(value: unknown): StoredPart[] | null {
+  if (value === null) return null
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value
+  return Array.isArray(parsed) ? (parsed as StoredPart[]) : null
+}
+
+/** DECIMAL and BIGINT come back as strings on PostgreSQL and MySQL. */
+function num(value: unknown): number | null {
+  if (value === null) return null
+  return typeof value === 'number' ? value : Number(value)
+}
+
+function date(value: unknown): Date | null {
+  if (value === null) return null
+  return value instanceof Date ? value : new Date(String(value))
+}

@@ -1,0 +1,74 @@
+import { DataTypes, type Model, type ModelStatic, type Sequelize } from 'sequelize'
+
+/** Options of {@link defineOpencodeModels}. */
+export interface OpencodeModelsOptions {
+  /** Default `opencode_subjects`. */
+  subjectTable?: string
+  /** Default `opencode_messages`. */
+  messageTable?: string
+  /** Model name registered on the Sequelize instance. Default `OpencodeSubject`. */
+  subjectModelName?: string
+  /** Model name registered on the Sequelize instance. Default `OpencodeMessage`. */
+  messageModelName?: string
+}
+
+/** The two models {@link defineOpencodeModels} returns. */
+export interface OpencodeModels {
+  /** `opencode_subjects`: `id`, `title`, `opencodeSessionId`, timestamps. */
+  Subject: ModelStatic<Model>
+  /** `opencode_messages`: `id`, `subjectId`, `status`, `content`, … , timestamps. */
+  Message: ModelStatic<Model>
+}
+
+/**
+ * Define the shipped schema as Sequelize models (attributes in camelCase, columns in snake_case,
+ * `Subject.hasMany(Message, { as: 'messages' })`). Pass them to {@link sequelizeAdapter}, or use
+ * them to create rows. Defining models creates no table: run {@link opencodeMigration}.
+ *
+ * @example
+ * ```ts
+ * const { Subject, Message } = defineOpencodeModels(sequelize)
+ * const { records, messages } = sequelizeAdapter(sequelize, {
+ *   subjects: { model: Subject },
+ *   messages: { model: Message },
+ * })
+ * ```
+ */
+export function defineOpencodeModels(
+  sequelize: Sequelize,
+  options: OpencodeModelsOptions = {},
+): OpencodeModels {
+  const subjectTable = options.subjectTable ?? 'opencode_subjects'
+  const messageTable = options.messageTable ?? 'opencode_messages'
+  const Subject = sequelize.define(
+    options.subjectModelName ?? 'OpencodeSubject',
+    {
+      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+      title: { type: DataTypes.TEXT, allowNull: true },
+      opencodeSessionId: { type: DataTypes.STRING(255), allowNull: true, unique: true },
+    },
+    { tableName: subjectTable, underscored: true, timestamps: true },
+  )
+  const Message = sequelize.define(
+    options.messageModelName ?? 'OpencodeMessage',
+    {
+      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+      subjectId: { type: DataTypes.INTEGER, allowNull: false },
+      status: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'pending' },
+      content: { type: DataTypes.TEXT, allowNull: true },
+      reasoning: { type: DataTypes.TEXT, allowNull: true },
+      partsJson: { type: DataTypes.JSON, allowNull: true },
+      toolCallsJson: { type: DataTypes.JSON, allowNull: true },
+      cost: { type: DataTypes.DOUBLE, allowNull: true },
+      inputTokens: { type: DataTypes.INTEGER, allowNull: true },
+      outputTokens: { type: DataTypes.INTEGER, allowNull: true },
+      cacheReadTokens: { type: DataTypes.INTEGER, allowNull: true },
+      cacheWriteTokens: { type: DataTypes.INTEGER, allowNull: true },
+      lastActivityAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    { tableName: messageTable, underscored: true, timestamps: true },
+  )
+  Subject.hasMany(Message, { foreignKey: 'subjectId', as: 'messages' })
+  Message.belongsTo(Subject, { foreignKey: 'subjectId', as: 'subject' })
+  return { Subject, Message }
+}
