@@ -84,6 +84,7 @@ export class SequelizeMessagePort implements MessagePort {
   }
 
   async touchActivity(id: RowId, at: Date): Promise<void> {
+    if (this.#names.lastActivityAt === null) return
     await this.#model.update(
       { [this.#names.lastActivityAt]: at },
       { where: { [this.#names.id]: id }, hooks: false, silent: true, validate: false },
@@ -116,6 +117,7 @@ export class SequelizeMessagePort implements MessagePort {
     for (const [key, value] of Object.entries(fields) as Array<[keyof MessageNames, unknown]>) {
       if (value === undefined || !(key in this.#names)) continue
       const attribute = this.#names[key]
+      if (attribute === null) continue
       values[attribute] =
         (key === 'partsJson' || key === 'toolCallsJson') && value !== null && !this.#isJson(attribute)
           ? JSON.stringify(value)
@@ -132,7 +134,8 @@ export class SequelizeMessagePort implements MessagePort {
 
   #toRow(row: Model): MessageRow {
     const n = this.#names
-    const get = (attribute: string): unknown => row.get(attribute) ?? null
+    const get = (attribute: string | null): unknown =>
+      attribute === null ? null : (row.get(attribute) ?? null)
     return {
       id: get(n.id) as RowId,
       status: get(n.status) as MessageStatus,

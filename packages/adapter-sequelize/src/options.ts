@@ -23,20 +23,24 @@ export interface SubjectNames {
   opencodeSessionId: string
 }
 
-/** The message fields the ports read and write, mapped to your names. */
+/**
+ * The message fields the ports read and write, mapped to your names. Every field but `id`,
+ * `status` and `content` may be `null` when your table has no such column: it then reads as null
+ * and writes to it are dropped.
+ */
 export interface MessageNames {
   id: string
   status: string
   content: string
-  reasoning: string
-  partsJson: string
-  toolCallsJson: string
-  cost: string
-  inputTokens: string
-  outputTokens: string
-  cacheReadTokens: string
-  cacheWriteTokens: string
-  lastActivityAt: string
+  reasoning: string | null
+  partsJson: string | null
+  toolCallsJson: string | null
+  cost: string | null
+  inputTokens: string | null
+  outputTokens: string | null
+  cacheReadTokens: string | null
+  cacheWriteTokens: string | null
+  lastActivityAt: string | null
 }
 
 /**

@@ -1,5 +1,12 @@
 import type { MessagePort, RecordPort } from '@opencode-kit/core'
-import { DataTypes, type Model, type ModelStatic, type Sequelize } from 'sequelize'
+import {
+  type DataType,
+  DataTypes,
+  type Model,
+  type ModelAttributes,
+  type ModelStatic,
+  type Sequelize,
+} from 'sequelize'
 import type {
   MessageMapping,
   MessageNames,
@@ -113,26 +120,41 @@ function messageModel(
   if (mapping.model) return { model: mapping.model, names: { ...MESSAGE_ATTRIBUTES, ...mapping.attributes } }
   const c = { ...MESSAGE_COLUMNS, ...mapping.columns }
   const updatedAt = mapping.updatedAtColumn ?? (mapping.table === undefined ? 'updated_at' : false)
+  const types: Record<keyof MessageNames, DataType> = {
+    id: DataTypes.INTEGER,
+    status: DataTypes.STRING(16),
+    content: DataTypes.TEXT,
+    reasoning: DataTypes.TEXT,
+    // Declared JSON so values are serialized; text columns work too (read back as text, parsed).
+    partsJson: DataTypes.JSON,
+    toolCallsJson: DataTypes.JSON,
+    cost: DataTypes.DOUBLE,
+    inputTokens: DataTypes.INTEGER,
+    outputTokens: DataTypes.INTEGER,
+    cacheReadTokens: DataTypes.INTEGER,
+    cacheWriteTokens: DataTypes.INTEGER,
+    lastActivityAt: DataTypes.DATE,
+  }
+  const attributes: ModelAttributes = {}
+  const names = { ...MESSAGE_ATTRIBUTES }
+  for (const key of Object.keys(types) as Array<keyof MessageNames>) {
+    const field = c[key]
+    if (field === null) {
+      // No such column in the user's table: reads give null, writes are dropped.
+      if (key !== 'id' && key !== 'status' && key !== 'content') names[key] = null
+      continue
+    }
+    attributes[key] =
+      key === 'id'
+        ? { type: types.id, primaryKey: true, autoIncrement: true, field }
+        : { type: types[key], field }
+  }
   const model = sequelize.define(
     `opencodeKitMessage${++privateModels}`,
-    {
-      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true, field: c.id },
-      status: { type: DataTypes.STRING(16), field: c.status },
-      content: { type: DataTypes.TEXT, field: c.content },
-      reasoning: { type: DataTypes.TEXT, field: c.reasoning },
-      // Declared JSON so values are serialized; text columns work too (read back as text, parsed).
-      partsJson: { type: DataTypes.JSON, field: c.partsJson },
-      toolCallsJson: { type: DataTypes.JSON, field: c.toolCallsJson },
-      cost: { type: DataTypes.DOUBLE, field: c.cost },
-      inputTokens: { type: DataTypes.INTEGER, field: c.inputTokens },
-      outputTokens: { type: DataTypes.INTEGER, field: c.outputTokens },
-      cacheReadTokens: { type: DataTypes.INTEGER, field: c.cacheReadTokens },
-      cacheWriteTokens: { type: DataTypes.INTEGER, field: c.cacheWriteTokens },
-      lastActivityAt: { type: DataTypes.DATE, field: c.lastActivityAt },
-    },
+    attributes,
     updatedAt === false
       ? { tableName: mapping.table ?? 'opencode_messages', timestamps: false }
       : { tableName: mapping.table ?? 'opencode_messages', timestamps: true, createdAt: false, updatedAt },
   )
-  return { model, names: MESSAGE_ATTRIBUTES }
+  return { model, names }
 }
