@@ -25,8 +25,8 @@ const JSON_KEYS = new Set(['JSON', 'JSONB'])
  * {@link MessagePort} on a Sequelize model.
  *
  * - `finalize` / `error` / `cancel` are one `Model.update(…, { where: { id, status: 'pending' } })`;
- *   the affected-row count is the answer (MySQL reports matched rows with mysql2's default
- *   `FOUND_ROWS` flag, and a transition always changes `status`, so the count is exact there too).
+ *   the affected-row count is the answer. Sequelize's MySQL dialect connects with `-FOUND_ROWS`, so
+ *   MySQL/MariaDB count *changed* rows; a transition always changes `status`, so the count is exact.
  * - Transitions and `update` run the model's bulk hooks and bump `updatedAt` like any
  *   `Model.update`; when this call moved the row, the model's per-row `afterUpdate` hooks also run
  *   once, with the row re-read (so a "broadcast when done" hook fires for the winner only).
@@ -70,7 +70,8 @@ export class SequelizeMessagePort implements MessagePort {
     const values = this.#values(fields)
     if (Object.keys(values).length === 0) return
     const [count] = await this.#model.update(values, { where: { [this.#names.id]: id } })
-    if (count > 0) await this.#afterUpdate(id, values)
+    // MySQL counts changed rows, so 0 may still mean "written with identical values".
+    if (count > 0 || this.#countsChangedRows) await this.#afterUpdate(id, values)
   }
 
   async snapshot(id: RowId, fields: SnapshotFields): Promise<boolean> {
@@ -79,7 +80,7 @@ export class SequelizeMessagePort implements MessagePort {
     if (Object.keys(values).length === 0) return (await this.#model.count({ where })) > 0
     const [count] = await this.#model.update(values, { where, hooks: false, silent: true, validate: false })
     if (count > 0) return true
-    // A server configured without FOUND_ROWS reports 0 when the values were already there.
+    // MySQL counts changed rows (Sequelize sets -FOUND_ROWS): rewriting identical text reports 0.
     return this.#countsChangedRows && (await this.#model.count({ where })) > 0
   }
 
