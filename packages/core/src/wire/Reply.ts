@@ -1,0 +1,418 @@
+import { type Clock, systemClock } from './Clock.js'
+import { reportSafely } from './ErrorReporter.js'
+import { PartSource } from './PartSource.js'
+import { Prompts } from './Prompts.js'
+import type { ReplyObserver } from './ReplyObserver.js'
+import { Todo, type TodoItem } from './Todo.js'
+import { ToolPart } from './ToolPart.js'
+import {
+  isBlank,
+  isObject,
+  type JsonObject,
+  type MessageInfo,
+  type OpencodeEvent,
+  type ReplyPart,
+  type TextPart,
+  type ToolPartRecord,
+  type WirePart,
+} from './types.js'
+
+/** What a reply distills to: the stored parts plus the joined texts and the finished tool parts. */
+export interface ReplyResult {
+  partsJson: ReplyPart[]
+  /** Text parts joined by a blank line. */
+  fullText: string
+  /** Reasoning parts joined by a blank line. */
+  reasoningText: string
+  /** Tool parts whose status is `completed` or `error`. */
+  toolParts: ToolPartRecord[]
+}
+
+const TODO_TOOLS = new Set(['todowrite', 'todoread'])
+const isTool = (part: ReplyPart): part is ToolPartRecord => part.type === 'tool'
+
+/**
+ * The event → parts state machine of one turn: feed it every event of the session's stream and it
+ * keeps the ordered parts (text and reasoning accumulated from deltas, tool parts merged through
+ * their state transitions), the running cost and token totals over every model step, and the
+ * pending questions and permissions. Observers see every change as it happens.
+ *
+ * Parts come from assistant messages only: a current server also streams the user's own prompt
+ * part, which must not become part of the reply.
+ *
+ * @example
+ * ```ts
+ * const reply = new Reply()
+ * reply.addObserver({ partChanged: ({ delta }) => process.stdout.write(delta) })
+ * await client.streamEvents({ sessionId, reply, onSubscribed: () => client.sendMessageAsync(sessionId, 'Hi') },
+ *   (event) => reply.apply(event))
+ * console.log(reply.result.fullText, reply.totalCost)
+ * ```
+ */
+export class Reply {
+  /** The ordered parts. Text parts' `content` grows as deltas arrive. */
+  readonly parts: ReplyPart[] = []
+  /** Pending questions and permissions. */
+  readonly prompts: Prompts
+  totalCost = 0
+  totalInputTokens = 0
+  totalOutputTokens = 0
+  /** True once a text part grew (or a recovered text part was seen). */
+  firstTextSeen = false
+  /** The latest assistant message info (from `message.updated`). */
+  info: MessageInfo | undefined
+
+  private readonly observers: ReplyObserver[] = []
+  private indexById = new Map<string, number>()
+  private typeById = new Map<string, string>()
+  private roleByMessage = new Map<string, string>()
+  private countedSteps = new Set<string>()
+  private todoIndex: number | undefined
+  private pendingQuestions = new Map<string, JsonObject>()
+
+  constructor(options: { clock?: Clock } = {}) {
+    this.prompts = new Prompts(options.clock ?? systemClock)
+  }
+
+  /** Distill parts into a {@link ReplyResult}. */
+  static distill(parts: readonly ReplyPart[]): ReplyResult {
+    const texts: string[] = []
+    const reasoning: string[] = []
+    const toolParts: ToolPartRecord[] = []
+    for (const part of parts) {
+      if (part.type === 'text') texts.push(String((part as TextPart).content ?? ''))
+      else if (part.type === 'reasoning') reasoning.push(String((part as TextPart).content ?? ''))
+      else if (isTool(part) && (part.status === 'completed' || part.status === 'error')) toolParts.push(part)
+    }
+    return {
+      partsJson: [...parts],
+      fullText: texts.join('\n\n'),
+      reasoningText: reasoning.join('\n\n'),
+      toolParts,
+    }
+  }
+
+  /** Register an observer. */
+  addObserver(observer: ReplyObserver): this {
+    this.observers.push(observer)
+    return this
+  }
+
+  /** The distilled result of the parts so far. */
+  get result(): ReplyResult {
+    return Reply.distill(this.parts)
+  }
+
+  /** True while a question or permission waits for an answer. */
+  get promptBlocked(): boolean {
+    return this.prompts.promptBlocked
+  }
+
+  /** Number of tool parts. */
+  get toolCount(): number {
+    return this.parts.reduce((count, part) => count + (isTool(part) ? 1 : 0), 0)
+  }
+
+  /** Apply one event. Unknown events are ignored. */
+  apply(event: OpencodeEvent): void {
+    const props = isObject(event?.properties) ? event.properties : {}
+    switch (event?.type) {
+      case 'message.part.delta':
+        this.applyDelta(props)
+        return
+      case 'message.part.updated':
+        if (isObject(props.part)) this.applyPartUpdated(props.part as WirePart)
+        return
+      case 'message.updated':
+        this.applyMessageUpdated(props)
+        return
+      case 'session.status':
+        if (isObject(props.status) && props.status.type === 'retry') {
+          this.notify('sessionRetried', {
+            attempt: typeof props.status.attempt === 'number' ? props.status.attempt : undefined,
+            message: typeof props.status.message === 'string' ? props.status.message : undefined,
+          })
+        }
+        return
+      case 'session.error':
+        this.applySessionError(event, props)
+        return
+      case 'todo.updated':
+        this.applyTodos(props)
+        return
+      case 'question.asked':
+        this.applyQuestionAsked(event, props)
+        return
+      case 'question.replied':
+      case 'question.rejected':
+        this.applyQuestionResolved(event, props)
+        return
+      case 'permission.asked':
+        this.applyPermissionAsked(event, props)
+        return
+      case 'permission.replied':
+        this.applyPermissionReplied(event, props)
+        return
+      default:
+        return
+    }
+  }
+
+  /** Clean slate: take `parts` as the reply, reset ids, totals and `firstTextSeen`. No notifications. */
+  replaceParts(parts: readonly ReplyPart[]): void {
+    this.parts.length = 0
+    for (const part of parts) this.parts.push(structuredClone(part))
+    this.indexById = new Map()
+    this.typeById = new Map()
+    this.countedSteps = new Set()
+    this.todoIndex = undefined
+    this.totalCost = 0
+    this.totalInputTokens = 0
+    this.totalOutputTokens = 0
+    this.firstTextSeen = false
+  }
+
+  /**
+   * Bring the live parts up to a recovered snapshot by position, without deleting anything:
+   * new parts are appended (`partAdded`), changed ones replaced (`toolProgressed` / `partFinalized`).
+   */
+  syncRecoveredParts(parts: readonly ReplyPart[]): void {
+    parts.forEach((incoming, index) => {
+      const part = structuredClone(incoming)
+      if (part.type === 'text' && !isBlank((part as TextPart).content)) this.firstTextSeen = true
+      if (index >= this.parts.length) {
+        this.parts.push(part)
+        this.notify('partAdded', { part, index })
+        return
+      }
+      if (JSON.stringify(this.parts[index]) === JSON.stringify(part)) return
+      this.parts[index] = part
+      if (isTool(part)) this.notify('toolProgressed', { part, index, status: part.status, raw: part })
+      else this.notify('partFinalized', { part, index })
+    })
+  }
+
+  /** Append a part without notifying observers. */
+  injectPart(part: ReplyPart): number {
+    this.parts.push(part)
+    return this.parts.length - 1
+  }
+
+  private fromUser(messageId: unknown): boolean {
+    return typeof messageId === 'string' && this.roleByMessage.get(messageId) === 'user'
+  }
+
+  private applyDelta(props: JsonObject): void {
+    const field = props.field
+    const delta = props.delta
+    if ((field !== 'text' && field !== 'reasoning') || typeof delta !== 'string' || delta === '') return
+    if (this.fromUser(props.messageID)) return
+    const partId = typeof props.partID === 'string' ? props.partID : undefined
+    let index = partId === undefined ? undefined : this.indexById.get(partId)
+    if (index === undefined) {
+      // A delta can arrive before (or without) its part announcement; reasoning deltas say field "text".
+      const type = (partId && this.typeById.get(partId)) || field
+      const part: TextPart = { type: type === 'reasoning' ? 'reasoning' : 'text', content: '' }
+      index = this.parts.push(part) - 1
+      if (partId) this.indexById.set(partId, index)
+      this.notify('partAdded', { part, index })
+    }
+    const part = this.parts[index] as TextPart
+    part.content += delta
+    if (part.type === 'text') this.firstTextSeen = true
+    this.notify('partChanged', { part, index, delta })
+  }
+
+  private applyPartUpdated(part: WirePart): void {
+    if (this.fromUser(part.messageID)) return
+    const id = typeof part.id === 'string' ? part.id : undefined
+    switch (part.type) {
+      case 'step-finish':
+        this.applyStepFinish(part, id)
+        return
+      case 'text':
+      case 'reasoning':
+        this.applyTextUpdated(part, id)
+        return
+      case 'tool':
+        this.applyToolUpdated(part, id)
+        return
+      default:
+        return
+    }
+  }
+
+  private applyStepFinish(part: WirePart, id: string | undefined): void {
+    if (id !== undefined) {
+      if (this.countedSteps.has(id)) return
+      this.countedSteps.add(id)
+    }
+    const cost = typeof part.cost === 'number' ? part.cost : 0
+    const tokens = isObject(part.tokens) ? part.tokens : {}
+    this.totalCost += cost
+    this.totalInputTokens += Number(tokens.input ?? 0) || 0
+    this.totalOutputTokens += Number(tokens.output ?? 0) || 0
+    this.notify('stepFinished', { cost, tokens })
+  }
+
+  private applyTextUpdated(part: WirePart, id: string | undefined): void {
+    if (id !== undefined) this.typeById.set(id, part.type)
+    const text = typeof part.text === 'string' ? part.text : ''
+    const index = id === undefined ? undefined : this.indexById.get(id)
+    if (index !== undefined) {
+      const existing = this.parts[index] as TextPart
+      // The final part.updated carries the full text: repair a stream that dropped a tail delta.
+      if (!isBlank(text) && text !== existing.content) existing.content = text
+      if (existing.type === 'text' && existing.content !== '') this.firstTextSeen = true
+      this.notify('partFinalized', { part: existing, index })
+      return
+    }
+    if (isBlank(text)) return
+    const added: TextPart = { type: part.type === 'reasoning' ? 'reasoning' : 'text', content: text }
+    const newIndex = this.parts.push(added) - 1
+    if (id !== undefined) this.indexById.set(id, newIndex)
+    if (added.type === 'text') this.firstTextSeen = true
+    this.notify('partAdded', { part: added, index: newIndex })
+    this.notify('partFinalized', { part: added, index: newIndex })
+  }
+
+  private applyToolUpdated(part: WirePart, id: string | undefined): void {
+    let index = id === undefined ? undefined : this.indexById.get(id)
+    if (index === undefined) {
+      const record: ToolPartRecord = {
+        type: 'tool',
+        tool: String(part.tool ?? ''),
+        status: String(part.state?.status ?? 'pending'),
+      }
+      index = this.parts.push(record) - 1
+      if (id !== undefined) this.indexById.set(id, index)
+      this.notify('partAdded', { part: record, index })
+    }
+    const record = this.parts[index] as ToolPartRecord
+    ToolPart.mergeStreamingState(record, part)
+    if (TODO_TOOLS.has(record.tool)) this.todoIndex = index
+    if (record.tool === 'question' && record.messageID && record.callID) {
+      const pending = this.pendingQuestions.get(`${record.messageID}:${record.callID}`)
+      if (pending) record.input = { ...(record.input ?? {}), ...pending }
+    }
+    this.notify('toolProgressed', { part: record, index, status: record.status, raw: part })
+  }
+
+  private applyMessageUpdated(props: JsonObject): void {
+    if (!isObject(props.info)) return
+    const info = props.info as MessageInfo
+    if (typeof info.id === 'string' && typeof info.role === 'string')
+      this.roleByMessage.set(info.id, info.role)
+    if (info.role === 'user') return
+    this.info = info
+    this.notify('messageUpdated', { info })
+  }
+
+  private applySessionError(event: OpencodeEvent, props: JsonObject): void {
+    const error = isObject(props.error) ? props.error : {}
+    const data = isObject(error.data) ? error.data : {}
+    const text = [error.name, data.message]
+      .filter((piece) => !isBlank(piece))
+      .map(String)
+      .join(': ')
+    this.notify('sessionErrored', { text, raw: event })
+  }
+
+  private applyTodos(props: JsonObject): void {
+    const todos = Array.isArray(props.todos) ? (props.todos as TodoItem[]) : []
+    this.notify('todosChanged', { todos })
+    const canonical = todos.map((todo) => Todo.canonicalize(todo))
+    if (this.todoIndex !== undefined) {
+      const record = this.parts[this.todoIndex] as ToolPartRecord
+      record.input = { ...(record.input ?? {}), todos: canonical }
+      record.status ??= 'completed'
+      this.notify('toolProgressed', {
+        part: record,
+        index: this.todoIndex,
+        status: record.status,
+        raw: props,
+      })
+      return
+    }
+    const part = PartSource.stamp(
+      { type: 'tool', tool: 'todowrite', status: 'completed', input: { todos: canonical } } as ToolPartRecord,
+      'todo.updated',
+    )
+    this.todoIndex = this.parts.push(part) - 1
+    this.notify('partAdded', { part, index: this.todoIndex })
+    this.notify('toolProgressed', { part, index: this.todoIndex, status: part.status, raw: props })
+  }
+
+  private applyQuestionAsked(event: OpencodeEvent, props: JsonObject): void {
+    if (typeof props.id !== 'string') return
+    const tool = isObject(props.tool) ? props.tool : {}
+    const request = this.prompts.record('question', props.id, props, tool)
+    const payload: JsonObject = {
+      questions: props.questions,
+      opencode_request_id: props.id,
+      opencode_message_id: tool.messageID,
+      opencode_call_id: tool.callID,
+    }
+    if (typeof tool.messageID === 'string' && typeof tool.callID === 'string') {
+      this.pendingQuestions.set(`${tool.messageID}:${tool.callID}`, payload)
+      const index = this.parts.findIndex(
+        (part) =>
+          isTool(part) &&
+          part.tool === 'question' &&
+          part.messageID === tool.messageID &&
+          part.callID === tool.callID,
+      )
+      if (index >= 0) {
+        const record = this.parts[index] as ToolPartRecord
+        record.input = { ...(record.input ?? {}), ...payload }
+        this.notify('toolProgressed', { part: record, index, status: record.status, raw: props })
+      }
+    }
+    this.notify('questionAsked', { request, raw: event })
+  }
+
+  private applyQuestionResolved(event: OpencodeEvent, props: JsonObject): void {
+    const requestId = String(props.requestID ?? props.id ?? '')
+    const askedAt = this.prompts.resolve(requestId)?.askedAt
+    if (event.type === 'question.replied')
+      this.notify('questionReplied', { requestId, answers: props.answers, raw: event, askedAt })
+    else this.notify('questionRejected', { requestId, raw: event, askedAt })
+  }
+
+  private applyPermissionAsked(event: OpencodeEvent, props: JsonObject): void {
+    if (typeof props.id !== 'string') return
+    const request = this.prompts.record(
+      'permission',
+      props.id,
+      props,
+      isObject(props.tool) ? props.tool : undefined,
+    )
+    this.notify('permissionAsked', { request, raw: event })
+  }
+
+  private applyPermissionReplied(event: OpencodeEvent, props: JsonObject): void {
+    const requestId = String(props.requestID ?? props.id ?? '')
+    const askedAt = this.prompts.resolve(requestId)?.askedAt
+    this.notify('permissionReplied', { requestId, reply: props.reply, raw: event, askedAt })
+  }
+
+  /** Call one callback on every observer; a throwing observer is reported and skipped. */
+  private notify<K extends keyof ReplyObserver>(
+    name: K,
+    payload: Parameters<NonNullable<ReplyObserver[K]>>[0],
+  ): void {
+    for (const observer of this.observers) {
+      const callback = observer[name] as ((arg: typeof payload) => void) | undefined
+      if (!callback) continue
+      try {
+        callback.call(observer, payload)
+      } catch (error) {
+        reportSafely(error, {
+          handled: true,
+          severity: 'warning',
+          context: { feature: 'opencode.reply', observer: name },
+        })
+      }
+    }
+  }
+}

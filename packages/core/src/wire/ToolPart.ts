@@ -1,0 +1,35 @@
+import { isBlank, isObject, type JsonObject, type ToolPartRecord, truncate, type WirePart } from './types.js'
+
+/** Conversion of the server's tool parts into the canonical stored shape (wire field names kept). */
+export const ToolPart = {
+  /**
+   * `{type:"tool", tool, status, title?, input?, metadata?, output?, error?}` from a message part;
+   * blank fields dropped; `error` only for status `error`, truncated to 200 characters.
+   */
+  fromMessagePart(part: WirePart): ToolPartRecord {
+    const state = isObject(part.state) ? part.state : {}
+    const record: ToolPartRecord = { type: 'tool', tool: String(part.tool ?? '') }
+    if (!isBlank(state.status)) record.status = String(state.status)
+    if (!isBlank(state.title)) record.title = String(state.title)
+    if (isObject(state.input) && Object.keys(state.input).length > 0) record.input = state.input
+    if (isObject(state.metadata) && Object.keys(state.metadata).length > 0) record.metadata = state.metadata
+    if (!isBlank(state.output)) record.output = String(state.output)
+    if (state.status === 'error' && !isBlank(state.error)) record.error = truncate(String(state.error))
+    return record
+  },
+
+  /** Overwrite `record` (in place) with every field present on a streamed tool part. */
+  mergeStreamingState(record: ToolPartRecord, part: WirePart): ToolPartRecord {
+    const state: JsonObject = isObject(part.state) ? part.state : {}
+    if (typeof part.tool === 'string' && part.tool !== 'invalid') record.tool = part.tool
+    if (state.status !== undefined) record.status = String(state.status)
+    if (state.title !== undefined) record.title = String(state.title)
+    if (isObject(state.input)) record.input = state.input
+    if (isObject(state.metadata)) record.metadata = state.metadata
+    if (state.output !== undefined) record.output = String(state.output)
+    if (state.error !== undefined) record.error = truncate(String(state.error))
+    if (typeof part.callID === 'string') record.callID = part.callID
+    if (typeof part.messageID === 'string') record.messageID = part.messageID
+    return record
+  },
+} as const
