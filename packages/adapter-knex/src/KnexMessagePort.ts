@@ -1,0 +1,150 @@
+import {
+  InvalidArgumentError,
+  type MessageFields,
+  type MessagePort,
+  type MessageRow,
+  type MessageStatus,
+  type RowId,
+  type SnapshotFields,
+  type StoredPart,
+} from '@opencode-kit/core'
+import type { Knex } from 'knex'
+import type { MessageNames } from './options.js'
+
+type Values = Record<string, unknown>
+type Raw = Record<string, unknown>
+
+/**
+ * {@link MessagePort} on knex. `finalize` / `error` / `cancel` are one
+ * `UPDATE … WHERE id = ? AND status = 'pending'`; the affected-row count is the answer (a
+ * transition always changes `status`, so MySQL's changed-vs-matched rows make no difference).
+ * `snapshot` writes only the given columns, only while pending; `touchActivity` writes only the
+ * activity column. JSON columns are written as JSON text (portable to `json` and `text` columns)
+ * and parsed on read when the driver returns text. Build it with {@link knexAdapter}.
+ */
+export class KnexMessagePort implements MessagePort {
+  readonly #knex: Knex
+  readonly #names: MessageNames
+
+  /** @param names column names for each port field. */
+  constructor(knex: Knex, names: MessageNames) {
+    this.#knex = knex
+    this.#names = names
+  }
+
+  async load(id: RowId): Promise<MessageRow> {
+    const row = (await this.#table().where(this.#names.id, id).first()) as Raw | undefined
+    if (!row) throw new InvalidArgumentError(`no message row with id ${String(id)}`)
+    return this.#toRow(row)
+  }
+
+  finalize(id: RowId, fields: MessageFields): Promise<boolean> {
+    return this.#transition(id, 'completed', this.#values(fields))
+  }
+
+  error(id: RowId, content: string): Promise<boolean> {
+    return this.#transition(id, 'error', { [this.#names.content]: content })
+  }
+
+  cancel(id: RowId): Promise<boolean> {
+    return this.#transition(id, 'cancelled', {})
+  }
+
+  async update(id: RowId, fields: MessageFields): Promise<void> {
+    const values = this.#values(fields)
+    if (Object.keys(values).length === 0) return
+    await this.#table()
+      .where(this.#names.id, id)
+      .update({ ...values, ...this.#stamp() })
+  }
+
+  async snapshot(id: RowId, fields: SnapshotFields): Promise<boolean> {
+    const values = this.#values(fields)
+    if (Object.keys(values).length > 0) {
+      const count = await this.#pending(id).update(values)
+      if (count > 0) return true
+    }
+    // Nothing to write, or a driver counting changed (not matched) rows: ask whether it is pending.
+    return (await this.#pending(id).first(this.#names.id)) !== undefined
+  }
+
+  async touchActivity(id: RowId, at: Date): Promise<void> {
+    if (this.#names.lastActivityAt === null) return
+    await this.#table()
+      .where(this.#names.id, id)
+      .update({ [this.#names.lastActivityAt]: at })
+  }
+
+  async #transition(id: RowId, status: MessageStatus, values: Values): Promise<boolean> {
+    const count = await this.#pending(id).update({
+      ...values,
+      ...this.#stamp(),
+      [this.#names.status]: status,
+    })
+    return count > 0
+  }
+
+  #table(): Knex.QueryBuilder {
+    return this.#knex(this.#names.table)
+  }
+
+  #pending(id: RowId): Knex.QueryBuilder {
+    return this.#table().where(this.#names.id, id).andWhere(this.#names.status, 'pending')
+  }
+
+  #stamp(): Values {
+    return this.#names.updatedAt === null ? {} : { [this.#names.updatedAt]: new Date() }
+  }
+
+  /** Port fields → columns; absent (null-mapped) columns are skipped, JSON lists become JSON text. */
+  #values(fields: MessageFields): Values {
+    const values: Values = {}
+    for (const [key, value] of Object.entries(fields) as Array<[keyof MessageFields, unknown]>) {
+      if (value === undefined) continue
+      const column = this.#names[key]
+      if (column === null || column === undefined) continue
+      values[column] =
+        (key === 'partsJson' || key === 'toolCallsJson') && value !== null ? JSON.stringify(value) : value
+    }
+    return values
+  }
+
+  #toRow(row: Raw): MessageRow {
+    const n = this.#names
+    const get = (column: string | null): unknown => (column === null ? null : (row[column] ?? null))
+    return {
+      id: get(n.id) as RowId,
+      status: get(n.status) as MessageStatus,
+      content: get(n.content) as string | null,
+      reasoning: get(n.reasoning) as string | null,
+      partsJson: parts(get(n.partsJson)),
+      toolCallsJson: parts(get(n.toolCallsJson)),
+      cost: num(get(n.cost)),
+      inputTokens: num(get(n.inputTokens)),
+      outputTokens: num(get(n.outputTokens)),
+      cacheReadTokens: num(get(n.cacheReadTokens)),
+      cacheWriteTokens: num(get(n.cacheWriteTokens)),
+      lastActivityAt: date(get(n.lastActivityAt)),
+    }
+  }
+}
+
+/** PostgreSQL `json` comes back parsed; SQLite, MariaDB and `text` columns give JSON text. */
+function parts(value: unknown): StoredPart[] | null {
+  if (value === null) return null
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value
+  return Array.isArray(parsed) ? (parsed as StoredPart[]) : null
+}
+
+/** DECIMAL and BIGINT come back as strings on PostgreSQL and MySQL. */
+function num(value: unknown): number | null {
+  if (value === null) return null
+  return typeof value === 'number' ? value : Number(value)
+}
+
+/** SQLite stores dates as epoch milliseconds (knex default) or text. */
+function date(value: unknown): Date | null {
+  if (value === null) return null
+  if (value instanceof Date) return value
+  return typeof value === 'number' ? new Date(value) : new Date(String(value))
+}
