@@ -5,5 +5,6 @@
  * `describeStoragePort`). msw and vitest are optional peer dependencies of this subpath only.
  */
 export * from './contracts/index.js'
+export * from './ManualClock.js'
 export * from './memory/index.js'
 export * from './standin/index.js'

@@ -97,7 +97,7 @@ export interface StreamEventsOptions {
   /** Lets a pending question/permission suspend the overall deadline. */
   reply?: { readonly promptBlocked: boolean }
   /** Called for every yielded event, heartbeats included, before `onEvent`. */
-  onActivityTick?: (event: OpencodeEvent) => void | Promise<void>
+  onActivityTick?: (event: OpencodeEvent) => unknown
   /** Called once, after the first `server.connected`: send the prompt here. Truthy → deadlines restart. */
   onSubscribed?: () => unknown
   signal?: AbortSignal
@@ -363,7 +363,7 @@ export class Client {
       const connection = new AbortController()
       const onAbort = () => connection.abort(signal?.reason)
       signal?.addEventListener('abort', onAbort, { once: true })
-      let reader: ReadableStreamDefaultReader<string> | undefined
+      let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
       try {
         let response: Response
         try {
@@ -382,10 +382,12 @@ export class Client {
             body: text,
           })
         }
-        reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+        // Read the bytes directly (no pipe): chunks that arrived before a transport error are kept.
+        reader = response.body.getReader()
+        const utf8 = new TextDecoder()
         const decoder = new SseDecoder({ maxFrameSize: this.options.maxFrameSize })
         let connected = false
-        let pendingRead: Promise<ReadableStreamReadResult<string>> | undefined
+        let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined
         let lastChunkAt = clock.now()
         for (;;) {
           checkDeadlines()
@@ -396,9 +398,14 @@ export class Client {
             () => 'tick' as const,
             () => 'tick' as const,
           )
-          let outcome: ReadableStreamReadResult<string> | 'tick'
+          // The caller's abort wins even when the transport does not notice it.
+          const aborted = new Promise<'tick'>((resolve) => {
+            if (signal?.aborted) resolve('tick')
+            signal?.addEventListener('abort', () => resolve('tick'), { once: true, signal: timer.signal })
+          })
+          let outcome: ReadableStreamReadResult<Uint8Array> | 'tick'
           try {
-            outcome = await Promise.race([pendingRead, tick])
+            outcome = await Promise.race([pendingRead, tick, aborted])
           } catch (error) {
             if (signal?.aborted)
               throw new AbortError('The event stream was aborted', { cause: signal.reason })
@@ -415,7 +422,7 @@ export class Client {
           pendingRead = undefined
           if (outcome.done) break // a clean end: reconnect
           lastChunkAt = clock.now()
-          for (const frame of decoder.feed(outcome.value)) {
+          for (const frame of decoder.feed(utf8.decode(outcome.value, { stream: true }))) {
             let event: OpencodeEvent
             try {
               event = JSON.parse(frame.data) as OpencodeEvent

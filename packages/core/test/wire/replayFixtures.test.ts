@@ -3,7 +3,13 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { mergeFinalExchange, type OpencodeEvent, type OpencodeMessage, Reply, type ToolPartRecord } from '../../src/index.js'
+import {
+  mergeFinalExchange,
+  type OpencodeEvent,
+  type OpencodeMessage,
+  Reply,
+  type ToolPartRecord,
+} from '../../src/index.js'
 
 interface Fixture {
   scenario: string
@@ -40,7 +46,11 @@ describe('Reply replays recorded real-server streams', () => {
 
   it("defect 6: plain text — the user's own prompt part on the stream is not added to the reply", () => {
     const fixture = load('plain-text')
-    expect(fixture.events.some((e) => e.type === 'message.part.updated' && e.properties.part?.text === fixture.prompt)).toBe(true)
+    expect(
+      fixture.events.some(
+        (e) => e.type === 'message.part.updated' && e.properties.part?.text === fixture.prompt,
+      ),
+    ).toBe(true)
     const reply = replay(fixture)
     expect(reply.result.fullText.trim()).toBe(FINAL)
     expect(reply.result.fullText).not.toContain(fixture.prompt)
@@ -78,7 +88,9 @@ describe('Reply replays recorded real-server streams', () => {
 
   it('todowrite: the todo tool part carries the canonical todos', () => {
     const reply = replay(load('todowrite'))
-    const todo = reply.parts.find((p) => p.type === 'tool' && (p as ToolPartRecord).tool === 'todowrite') as ToolPartRecord
+    const todo = reply.parts.find(
+      (p) => p.type === 'tool' && (p as ToolPartRecord).tool === 'todowrite',
+    ) as ToolPartRecord
     expect(todo.input?.todos).toEqual([
       expect.objectContaining({ content: 'Read the brief', status: 'completed' }),
       expect.objectContaining({ content: 'Draft the answer', status: 'in_progress' }),
@@ -113,13 +125,21 @@ describe('Reply replays recorded real-server streams', () => {
     const blocked: boolean[] = []
     for (const event of load('permission-ask').events) {
       reply.apply(event)
-      if (event.type === 'permission.asked' || event.type === 'permission.replied') blocked.push(reply.promptBlocked)
+      if (event.type === 'permission.asked' || event.type === 'permission.replied')
+        blocked.push(reply.promptBlocked)
     }
     expect(blocked).toEqual([true, false])
   })
 
   it('the final-exchange merge of every fixture reproduces the streamed text', () => {
-    for (const name of ['plain-text', 'reasoning', 'write-tool', 'multi-step', 'todowrite', 'permission-ask']) {
+    for (const name of [
+      'plain-text',
+      'reasoning',
+      'write-tool',
+      'multi-step',
+      'todowrite',
+      'permission-ask',
+    ]) {
       const fixture = load(name)
       const reply = replay(fixture)
       const merged = Reply.distill(mergeFinalExchange(reply.parts, fixture.messages))
