@@ -11,6 +11,9 @@ import { toUniqueViolation } from './toUniqueViolation.js'
 
 type Raw = Record<string, unknown>
 
+/** SQLite lock callers per knex instance, run one after another (see `withLock`). */
+const queues = new WeakMap<Knex, Promise<void>>()
+
 /**
  * {@link RecordPort} on knex. `withLock` is `knex.transaction` re-reading the row with
  * `SELECT … FOR UPDATE` (PostgreSQL, MySQL/MariaDB). SQLite has no row locks and knex opens its
@@ -37,6 +40,24 @@ export class KnexRecordPort implements RecordPort {
   }
 
   withLock<T>(id: RowId, fn: (row: SubjectRow, locked: LockedSubject) => Promise<T>): Promise<T> {
+    if (this.#sqliteBusyMs === null) return this.#locked(id, fn)
+    // better-sqlite3 waits for a busy lock synchronously: with a pool of several connections, a
+    // second in-process caller would block the event loop the lock holder needs to commit. Queue.
+    const run = (queues.get(this.#knex) ?? Promise.resolve()).then(
+      () => this.#locked(id, fn),
+      () => this.#locked(id, fn),
+    )
+    queues.set(
+      this.#knex,
+      run.then(
+        () => undefined,
+        () => undefined,
+      ),
+    )
+    return run
+  }
+
+  #locked<T>(id: RowId, fn: (row: SubjectRow, locked: LockedSubject) => Promise<T>): Promise<T> {
     const n = this.#names
     return this.#knex.transaction(async (trx) => {
       let row: Raw | undefined
