@@ -335,7 +335,7 @@ export class Client {
       return Math.max(0, Math.min(...deadlines) - now)
     }
 
-    const handle = async (event: OpencodeEvent): Promise<boolean> => {
+    const handle = (event: OpencodeEvent): boolean | Promise<boolean> => {
       const type = event.type
       if (type !== 'server.connected' && type !== 'server.heartbeat') {
         if (!belongsTo(event, options.sessionId)) return false
@@ -344,17 +344,30 @@ export class Client {
         sessionEventSeen = true
         lastSessionEventAt = clock.now()
       }
-      try {
-        await options.onActivityTick?.(event)
-        await onEvent(event)
-      } catch (error) {
-        throw new CallbackFailure(error)
-      }
-      return (
+      const terminal =
         (type === 'session.status' &&
           isObject(event.properties.status) &&
           event.properties.status.type === 'idle') ||
         type === 'session.idle'
+      // Await only what returns a promise: two awaits per event cost more than decoding it.
+      let pending: PromiseLike<unknown> | undefined
+      try {
+        const ticked = options.onActivityTick?.(event)
+        if (isThenable(ticked)) {
+          pending = Promise.resolve(ticked).then(() => onEvent(event))
+        } else {
+          const handled = onEvent(event)
+          if (isThenable(handled)) pending = handled
+        }
+      } catch (error) {
+        throw new CallbackFailure(error)
+      }
+      if (!pending) return terminal
+      return Promise.resolve(pending).then(
+        () => terminal,
+        (error: unknown) => {
+          throw new CallbackFailure(error)
+        },
       )
     }
 
@@ -457,7 +470,8 @@ export class Client {
                 }
               }
             }
-            if (await handle(event)) return
+            const terminal = handle(event)
+            if (terminal === true || (terminal !== false && (await terminal))) return
           }
         }
       } catch (error) {
@@ -633,6 +647,10 @@ function parseResponse(method: string, path: string, response: Response, text: s
   if (status >= 400 && status < 500) throw new BadRequestError(message, options)
   if (status >= 500) throw new ServerError(message, options)
   throw new OpencodeError(`${method} ${path}: ${message}`, options)
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function'
 }
 
 function belongsTo(event: OpencodeEvent, sessionId: string): boolean {

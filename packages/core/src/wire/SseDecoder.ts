@@ -69,9 +69,13 @@ export class SseDecoder {
     }
     const length = text.length
     let i = start
+    // Next CR and LF positions are cached: re-scanning for a CR that never comes would make a
+    // chunk of many LF-terminated lines quadratic.
+    let lf = -2
+    let cr = -2
     while (i < length) {
-      const lf = text.indexOf('\n', i)
-      const cr = text.indexOf('\r', i)
+      if (lf !== -1 && lf < i) lf = text.indexOf('\n', i)
+      if (cr !== -1 && cr < i) cr = text.indexOf('\r', i)
       const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr)
       if (end === -1) break
       const line =

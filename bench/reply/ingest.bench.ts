@@ -1,0 +1,143 @@
+/**
+ * Reply ingest: how fast opencode-kit turns SSE bytes into reply parts, against
+ *   (a) the limit: raw frame splitting + JSON.parse of every frame, and
+ *   (c) what users write by hand today: @opencode-ai/sdk event iteration + accumulating text deltas.
+ * (b) is opencode-kit's real path: Client.streamEvents (SseDecoder, session filter, deadlines) + Reply.
+ * Also: scaling over 25k…200k deltas and peak heap growth against the final text size.
+ * Run with `npm run bench -- reply`.
+ */
+import { createOpencodeClient } from '@opencode-ai/sdk'
+import { Client, Reply } from '../../packages/core/src/index.js'
+import { generateStream, type StreamFixture, serveOverLoopback } from './streamFixture.js'
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+
+const loopback = await serveOverLoopback()
+
+async function raw(_fixture: StreamFixture): Promise<number> {
+  const decoder = new TextDecoder()
+  let buffer = ''
+  let count = 0
+  const response = await fetch(`${loopback.url}/event`)
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true })
+    let end = buffer.indexOf('\n\n')
+    let start = 0
+    while (end !== -1) {
+      JSON.parse(buffer.slice(start + 6, end))
+      count++
+      start = end + 2
+      end = buffer.indexOf('\n\n', start)
+    }
+    buffer = buffer.slice(start)
+  }
+  return count
+}
+
+async function ours(_fixture: StreamFixture, onChunk?: () => void): Promise<number> {
+  const reply = new Reply()
+  const client = new Client({
+    baseUrl: loopback.url,
+    fetch: onChunk
+      ? async (input, init) => {
+          const response = await globalThis.fetch(input, init)
+          const reader = response.body!.getReader()
+          const body = new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              const { value, done } = await reader.read()
+              onChunk()
+              if (done) controller.close()
+              else controller.enqueue(value)
+            },
+          })
+          return new Response(body, { headers: response.headers })
+        }
+      : undefined,
+  })
+  await client.streamEvents({ sessionId: 'ses_bench' }, (event) => reply.apply(event))
+  return reply.result.fullText.length
+}
+
+async function sdk(_fixture: StreamFixture): Promise<number> {
+  // The SDK's SSE client calls the global fetch, so it reads the same bytes over loopback.
+  const client = createOpencodeClient({ baseUrl: loopback.url })
+  const texts = new Map<string, string>()
+  const events = await client.event.subscribe()
+  for await (const event of events.stream as AsyncIterable<{
+    type: string
+    properties: { partID?: string; delta?: string; status?: { type?: string } }
+  }>) {
+    if (event.type === 'message.part.delta' && event.properties.partID && event.properties.delta) {
+      texts.set(event.properties.partID, (texts.get(event.properties.partID) ?? '') + event.properties.delta)
+    }
+    if (event.type === 'session.status' && event.properties.status?.type === 'idle') break
+  }
+  return texts.size
+}
+
+async function time(fn: () => Promise<unknown>, runs = 5): Promise<number> {
+  await fn() // warm-up
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    gc()
+    const start = performance.now()
+    await fn()
+    times.push(performance.now() - start)
+  }
+  times.sort((a, b) => a - b)
+  return times[Math.floor(times.length / 2)] as number
+}
+
+const fixture = generateStream(100_000)
+loopback.use(fixture)
+console.log(
+  `stream: ${fixture.deltas} deltas, ${(fixture.bytes / 1e6).toFixed(1)} MB of SSE, ${(fixture.textLength / 1e6).toFixed(1)} MB of text`,
+)
+const tRaw = await time(() => raw(fixture))
+const tOurs = await time(() => ours(fixture))
+const tSdk = await time(() => sdk(fixture))
+console.log(`(a) raw decode + JSON.parse: ${tRaw.toFixed(0)} ms`)
+console.log(`(b) opencode-kit streamEvents + Reply: ${tOurs.toFixed(0)} ms`)
+console.log(`(c) @opencode-ai/sdk iteration + text accumulation: ${tSdk.toFixed(0)} ms`)
+const replyVsRaw = tRaw / tOurs
+const replyVsSdk = tSdk / tOurs
+console.log(
+  `throughput (b)/(a) = ${replyVsRaw.toFixed(2)} (target ≥ 0.7), (b)/(c) = ${replyVsSdk.toFixed(2)} (target ≥ 1.2)`,
+)
+
+const sizes = [25_000, 50_000, 100_000, 200_000]
+const scaling: number[] = []
+let previous: number | undefined
+let peakRatio = 0
+for (const size of sizes) {
+  const f = generateStream(size)
+  loopback.use(f)
+  const t = await time(() => ours(f), 3)
+  gc()
+  const base = process.memoryUsage().heapUsed
+  let peak = base
+  let samples = 0
+  await ours(f, () => {
+    if (++samples % 8 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed)
+  })
+  peak = Math.max(peak, process.memoryUsage().heapUsed)
+  const ratio = (peak - base) / f.textLength
+  peakRatio = Math.max(peakRatio, ratio)
+  console.log(
+    `${size} deltas: ${t.toFixed(0)} ms, peak heap growth ${((peak - base) / 1e6).toFixed(1)} MB = ${ratio.toFixed(2)}× the text`,
+  )
+  if (previous !== undefined) scaling.push(t / previous)
+  previous = t
+}
+const worstSlope = Math.max(...scaling)
+console.log(`time ratio per 2× deltas: ${scaling.map((s) => s.toFixed(2)).join(', ')} (target ≤ 2.2)`)
+
+await loopback.close()
+console.log(
+  JSON.stringify({
+    reply_vs_raw_parse: Number(replyVsRaw.toFixed(3)),
+    reply_vs_sdk: Number(replyVsSdk.toFixed(3)),
+    scaling_2x_time_ratio: Number(worstSlope.toFixed(3)),
+    peak_heap_vs_text: Number(peakRatio.toFixed(3)),
+  }),
+)
