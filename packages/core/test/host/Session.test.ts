@@ -1,0 +1,222 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  ErrorReporter,
+  type LockedSubject,
+  type OpencodeSession,
+  type PermissionRule,
+  type RecordPort,
+  type RowId,
+  ServerError,
+  Session,
+  type SessionClient,
+  type SubjectRow,
+  UniqueViolationError,
+} from '../../src/index.js'
+import { MemoryRecordPort } from '../../src/testing/index.js'
+
+/** A fake upstream that counts what it is asked to do. */
+class FakeUpstream implements SessionClient {
+  created: Array<{ title?: string; permissions?: PermissionRule[] }> = []
+  deleted: string[] = []
+  aborted: string[] = []
+  abortError: Error | undefined
+  async createSession(input: { title?: string; permissions?: PermissionRule[] }): Promise<OpencodeSession> {
+    this.created.push(input)
+    // Yield so concurrent callers really interleave.
+    await new Promise((resolve) => setImmediate(resolve))
+    return { id: `ses_${this.created.length}` }
+  }
+  async deleteSession(id: string) {
+    this.deleted.push(id)
+    return true
+  }
+  async abortSession(id: string) {
+    if (this.abortError) throw this.abortError
+    this.aborted.push(id)
+    return true
+  }
+}
+
+afterEach(() => {
+  ErrorReporter.adapter = undefined
+})
+
+describe('Session (host-layer §2.2)', () => {
+  it('session_test 2: the public surface is ensure, recreate, abort and justCreated', () => {
+    const names = Object.getOwnPropertyNames(Session.prototype).filter(
+      (n) => n !== 'constructor' && !n.startsWith('_'),
+    )
+    expect(names.filter((n) => ['ensure', 'recreate', 'abort', 'justCreated'].includes(n)).sort()).toEqual([
+      'abort',
+      'ensure',
+      'justCreated',
+      'recreate',
+    ])
+  })
+
+  it('ensure creates once with the title and permissions, persists, and reports justCreated', async () => {
+    const records = new MemoryRecordPort()
+    const upstream = new FakeUpstream()
+    const rules: PermissionRule[] = [{ permission: '*', pattern: '*', action: 'deny' }]
+    const session = new Session({
+      subject: records.insert({ title: 'Trip' }),
+      records,
+      client: upstream,
+      permissionsFor: () => rules,
+    })
+    const id = await session.ensure()
+    expect(id).toBe('ses_1')
+    expect(session.justCreated).toBe(true)
+    expect(upstream.created).toEqual([{ title: 'Trip', permissions: rules }])
+    expect((await records.load(session.subject.id)).opencodeSessionId).toBe('ses_1')
+    expect(await session.ensure()).toBe('ses_1')
+    expect(session.justCreated).toBe(false)
+    expect(upstream.created).toHaveLength(1)
+  })
+
+  it('ensure double-checks under the lock: 25 concurrent callers on one subject create exactly one session', async () => {
+    const records = new MemoryRecordPort()
+    const upstream = new FakeUpstream()
+    const subject = records.insert({ title: 'Busy' })
+    const sessions = Array.from({ length: 25 }, () => new Session({ subject, records, client: upstream }))
+    const ids = await Promise.all(sessions.map((s) => s.ensure()))
+    expect(new Set(ids)).toEqual(new Set(['ses_1']))
+    expect(upstream.created).toHaveLength(1)
+    expect(sessions.filter((s) => s.justCreated)).toHaveLength(1)
+  })
+
+  it('defect 1: the loser of a unique-violation race deletes its own upstream session and returns the stored id', async () => {
+    const upstream = new FakeUpstream()
+    // A port whose write loses to a concurrent writer that stored ses_winner.
+    const stored: { -readonly [K in keyof SubjectRow]: SubjectRow[K] } = { id: 1, title: 'T', opencodeSessionId: null }
+    const records: RecordPort = {
+      load: async () => ({ ...stored }),
+      setSessionId: async () => {},
+      withLock: async <T>(_id: RowId, fn: (row: SubjectRow, locked: LockedSubject) => Promise<T>) =>
+        fn(
+          { ...stored },
+          {
+            setSessionId: async () => {
+              stored.opencodeSessionId = 'ses_winner'
+              throw new UniqueViolationError('duplicate')
+            },
+          },
+        ),
+    }
+    const session = new Session({ subject: { ...stored }, records, client: upstream })
+    expect(await session.ensure()).toBe('ses_winner')
+    expect(session.justCreated).toBe(false)
+    expect(upstream.deleted).toEqual(['ses_1'])
+  })
+
+  it('mint deletes the upstream session when persisting fails for any reason, and re-raises', async () => {
+    const upstream = new FakeUpstream()
+    const failure = new Error('validation failed')
+    const records: RecordPort = {
+      load: async () => ({ id: 1, title: null, opencodeSessionId: null }),
+      setSessionId: async () => {},
+      withLock: async (_id, fn) =>
+        fn(
+          { id: 1, title: null, opencodeSessionId: null },
+          {
+            setSessionId: async () => {
+              throw failure
+            },
+          },
+        ),
+    }
+    const session = new Session({
+      subject: { id: 1, title: null, opencodeSessionId: null },
+      records,
+      client: upstream,
+    })
+    await expect(session.ensure()).rejects.toBe(failure)
+    expect(upstream.deleted).toEqual(['ses_1'])
+  })
+
+  it('defect 2: recreate mints a new session and aborts the old upstream session', async () => {
+    const records = new MemoryRecordPort()
+    const upstream = new FakeUpstream()
+    const session = new Session({
+      subject: records.insert({ opencodeSessionId: 'ses_old' }),
+      records,
+      client: upstream,
+    })
+    expect(await session.recreate()).toBe('ses_1')
+    expect(session.justCreated).toBe(true)
+    expect(upstream.aborted).toEqual(['ses_old'])
+    expect((await records.load(session.subject.id)).opencodeSessionId).toBe('ses_1')
+  })
+
+  it('concurrent recreators converge on one new session', async () => {
+    const records = new MemoryRecordPort()
+    const upstream = new FakeUpstream()
+    const subject = records.insert({ opencodeSessionId: 'ses_stale' })
+    const sessions = Array.from({ length: 10 }, () => new Session({ subject, records, client: upstream }))
+    const ids = await Promise.all(sessions.map((s) => s.recreate()))
+    expect(new Set(ids)).toEqual(new Set(['ses_1']))
+    expect(upstream.created).toHaveLength(1)
+    expect(upstream.aborted).toEqual(['ses_stale'])
+  })
+
+  it('abort is best-effort: wire errors go to onError, nothing is thrown; a blank id does nothing', async () => {
+    const records = new MemoryRecordPort()
+    const upstream = new FakeUpstream()
+    const errors: unknown[] = []
+    const blank = new Session({ subject: records.insert(), records, client: upstream })
+    expect(await blank.abort()).toBeUndefined()
+    expect(upstream.aborted).toEqual([])
+    upstream.abortError = new ServerError('down')
+    const session = new Session({
+      subject: records.insert({ opencodeSessionId: 'ses_9' }),
+      records,
+      client: upstream,
+      onError: (error, context) => errors.push([error, context]),
+    })
+    expect(await session.abort()).toBeUndefined()
+    expect(errors).toEqual([[upstream.abortError, { action: 'abort_session', recordId: session.subject.id }]])
+  })
+
+  it('abort lets errors that are not wire errors propagate', async () => {
+    const records = new MemoryRecordPort()
+    const upstream = new FakeUpstream()
+    upstream.abortError = new TypeError('bug')
+    const session = new Session({
+      subject: records.insert({ opencodeSessionId: 'ses_9' }),
+      records,
+      client: upstream,
+    })
+    await expect(session.abort()).rejects.toBeInstanceOf(TypeError)
+  })
+})
+
+describe('MemoryRecordPort', () => {
+  it('serializes withLock callers: 20 read-modify-write increments lose nothing', async () => {
+    const records = new MemoryRecordPort()
+    const subject = records.insert({ opencodeSessionId: '0' })
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        records.withLock(subject.id, async (row, locked) => {
+          await new Promise((resolve) => setImmediate(resolve))
+          await locked.setSessionId(String(Number(row.opencodeSessionId) + 1))
+        }),
+      ),
+    )
+    expect((await records.load(subject.id)).opencodeSessionId).toBe('20')
+  })
+
+  it('rolls back writes when the lock holder throws, and enforces unique session ids', async () => {
+    const records = new MemoryRecordPort()
+    const a = records.insert({ opencodeSessionId: 'ses_a' })
+    const b = records.insert()
+    await expect(
+      records.withLock(b.id, async (_row, locked) => {
+        await locked.setSessionId('ses_b')
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
+    expect((await records.load(b.id)).opencodeSessionId).toBeNull()
+    await expect(records.setSessionId(b.id, 'ses_a')).rejects.toBeInstanceOf(UniqueViolationError)
+    expect((await records.load(a.id)).opencodeSessionId).toBe('ses_a')
+  })
+})
