@@ -1,11 +1,12 @@
 // Child process of the race harness (see harness.ts). It builds the adapter's ports through the
 // module named by RACE_PORTS_MODULE (which reads its own env vars) and runs one scenario:
-//   ensure: the Session.ensure pattern per subject: withLock → re-read → if no session, one short
-//     POST /session to the loopback counter, store it; a unique clash deletes the minted session.
+//   ensure: the real Session.ensure (from the built @opencode-kit/core) per subject, against the
+//     loopback counter standing in for OpenCode's session endpoints.
 //   finalize | cancel: the terminal CAS on each message row.
 // Each outcome is appended to RACE_LOG as one JSON line.
 import { appendFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
+import { Client, Session } from '@opencode-kit/core'
 import type { RaceOutcome, RacePortsModule } from './types.js'
 
 const env = process.env
@@ -19,27 +20,17 @@ const write = (outcome: RaceOutcome) => appendFileSync(log, `${JSON.stringify(ou
 const mod = (await import(pathToFileURL(env.RACE_PORTS_MODULE ?? '').href)) as RacePortsModule
 const ports = await mod.buildPorts(env)
 
-async function mint(title: string | null): Promise<string> {
-  const response = await fetch(`${baseUrl}/session`, { method: 'POST', body: JSON.stringify({ title }) })
-  return ((await response.json()) as { id: string }).id
-}
+const client = new Client({ baseUrl })
 
 try {
   for (const raw of ids) {
     const id = /^\d+$/.test(raw) ? Number(raw) : raw
     if (mode === 'ensure') {
-      let minted: string | null = null
       try {
-        const sessionId = await ports.records.withLock(id, async (row, locked) => {
-          if (row.opencodeSessionId) return row.opencodeSessionId
-          minted = await mint(row.title)
-          await locked.setSessionId(minted)
-          return minted
-        })
-        write({ kind: 'ensured', worker, id: raw, sessionId, created: minted === sessionId })
+        const session = new Session({ subject: await ports.records.load(id), records: ports.records, client })
+        const sessionId = await session.ensure()
+        write({ kind: 'ensured', worker, id: raw, sessionId, created: session.justCreated })
       } catch (error) {
-        // Never leave an orphan upstream: a session minted but not stored is deleted.
-        if (minted) await fetch(`${baseUrl}/session/${minted}`, { method: 'DELETE' })
         write({ kind: 'failed', worker, id: raw, error: String(error) })
       }
     } else if (mode === 'finalize') {
