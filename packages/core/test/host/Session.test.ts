@@ -88,7 +88,11 @@ describe('Session (host-layer §2.2)', () => {
   it('defect 1: the loser of a unique-violation race deletes its own upstream session and returns the stored id', async () => {
     const upstream = new FakeUpstream()
     // A port whose write loses to a concurrent writer that stored ses_winner.
-    const stored: { -readonly [K in keyof SubjectRow]: SubjectRow[K] } = { id: 1, title: 'T', opencodeSessionId: null }
+    const stored: { -readonly [K in keyof SubjectRow]: SubjectRow[K] } = {
+      id: 1,
+      title: 'T',
+      opencodeSessionId: null,
+    }
     const records: RecordPort = {
       load: async () => ({ ...stored }),
       setSessionId: async () => {},

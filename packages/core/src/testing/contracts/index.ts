@@ -1,1 +1,2 @@
-export {}
+export * from './describeMessagePort.js'
+export * from './describeRecordPort.js'

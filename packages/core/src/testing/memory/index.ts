@@ -1,1 +1,2 @@
+export * from './MemoryMessagePort.js'
 export * from './MemoryRecordPort.js'

@@ -1,0 +1,96 @@
+import type {
+  MessageFields,
+  MessagePort,
+  MessageRow,
+  MessageStatus,
+  RowId,
+  SnapshotFields,
+} from '../../host/ports.js'
+import { InvalidArgumentError } from '../../wire/errors.js'
+
+type MutableRow = { -readonly [K in keyof MessageRow]: MessageRow[K] }
+
+/**
+ * An in-memory {@link MessagePort} with real compare-and-set semantics: terminal transitions move
+ * the row only from `pending`, and answer whether they did.
+ *
+ * @example
+ * ```ts
+ * const messages = new MemoryMessagePort()
+ * const message = messages.insert()
+ * await messages.cancel(message.id)              // true
+ * await messages.finalize(message.id, { content: 'late' }) // false: the cancel won
+ * ```
+ */
+export class MemoryMessagePort implements MessagePort {
+  private readonly rows = new Map<string, MutableRow>()
+  private nextId = 1
+
+  /** Insert a row (status `pending` unless given); returns a copy. */
+  insert(fields: Partial<MessageRow> = {}): MessageRow {
+    const row: MutableRow = {
+      id: fields.id ?? this.nextId++,
+      status: fields.status ?? 'pending',
+      content: fields.content ?? null,
+      reasoning: fields.reasoning ?? null,
+      partsJson: fields.partsJson ?? null,
+      toolCallsJson: fields.toolCallsJson ?? null,
+      cost: fields.cost ?? null,
+      inputTokens: fields.inputTokens ?? null,
+      outputTokens: fields.outputTokens ?? null,
+      cacheReadTokens: fields.cacheReadTokens ?? null,
+      cacheWriteTokens: fields.cacheWriteTokens ?? null,
+      lastActivityAt: fields.lastActivityAt ?? null,
+    }
+    this.rows.set(String(row.id), row)
+    return structuredClone(row)
+  }
+
+  async load(id: RowId): Promise<MessageRow> {
+    return structuredClone(this.row(id))
+  }
+
+  async finalize(id: RowId, fields: MessageFields): Promise<boolean> {
+    return this.transition(id, 'completed', fields)
+  }
+
+  async error(id: RowId, content: string): Promise<boolean> {
+    return this.transition(id, 'error', { content })
+  }
+
+  async cancel(id: RowId): Promise<boolean> {
+    return this.transition(id, 'cancelled', {})
+  }
+
+  async update(id: RowId, fields: MessageFields): Promise<void> {
+    Object.assign(this.row(id), structuredClone(definedOnly(fields)))
+  }
+
+  async snapshot(id: RowId, fields: SnapshotFields): Promise<boolean> {
+    const row = this.row(id)
+    if (row.status !== 'pending') return false
+    Object.assign(row, structuredClone(definedOnly(fields)))
+    return true
+  }
+
+  async touchActivity(id: RowId, at: Date): Promise<void> {
+    this.row(id).lastActivityAt = new Date(at)
+  }
+
+  private transition(id: RowId, status: MessageStatus, fields: MessageFields): boolean {
+    const row = this.row(id)
+    if (row.status !== 'pending') return false
+    Object.assign(row, structuredClone(definedOnly(fields)), { status })
+    return true
+  }
+
+  private row(id: RowId): MutableRow {
+    const row = this.rows.get(String(id))
+    if (!row) throw new InvalidArgumentError(`No message row ${id}`)
+    return row
+  }
+}
+
+function definedOnly<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>
+}
