@@ -1,2 +1,3 @@
 export * from './MemoryMessagePort.js'
 export * from './MemoryRecordPort.js'
+export * from './MemoryStorage.js'

@@ -1,0 +1,71 @@
+import { Instrumentation } from '../wire/Instrumentation.js'
+import { ResponseParser } from '../wire/ResponseParser.js'
+import { isObject, type OpencodeMessage } from '../wire/types.js'
+import { Artifact } from './Artifact.js'
+
+/** Why apply_patch files are not extracted (the payload of `opencode.apply_patch.artifacts_dropped`). */
+export const APPLY_PATCH_DROP_REASON =
+  'apply_patch v1.15+ metadata does not include post-write file content; extraction requires sandbox-read which is not yet wired into ResponseParser'
+
+/**
+ * The messages of one turn (everything after the turn's user message), and the artifacts its tools
+ * wrote.
+ *
+ * @example
+ * ```ts
+ * const artifacts = new Exchange(messages).toolArtifacts({ exclude: ['rendered.html'] })
+ * for (const artifact of artifacts) await artifact.attachTo(storage, message.id)
+ * ```
+ */
+export class Exchange {
+  readonly messages: readonly OpencodeMessage[]
+
+  constructor(messages: readonly OpencodeMessage[] | null | undefined) {
+    this.messages = Array.isArray(messages) ? messages : []
+  }
+
+  /**
+   * Files created by completed `write` tools, minus `exclude` (exact names). Each completed
+   * `apply_patch` part with non-delete files emits `opencode.apply_patch.artifacts_dropped`: their
+   * content is not on the wire, so they are signalled rather than silently lost.
+   */
+  toolArtifacts(options: { exclude?: readonly string[] } = {}): Artifact[] {
+    const excluded = new Set(options.exclude ?? [])
+    const extracted = ResponseParser.extractArtifactsFromMessages(this.messages)
+    this.notifyDrops()
+    return extracted
+      .filter((entry) => !excluded.has(entry.filename))
+      .map(
+        (entry) =>
+          new Artifact({ filename: entry.filename, content: entry.content, contentType: entry.contentType }),
+      )
+  }
+
+  private notifyDrops(): void {
+    for (const message of this.messages) {
+      if (message?.info?.role !== 'assistant') continue
+      for (const part of message.parts ?? []) {
+        if (part.type !== 'tool' || part.tool !== 'apply_patch' || part.state?.status !== 'completed')
+          continue
+        const files =
+          isObject(part.state.metadata) && Array.isArray(part.state.metadata.files)
+            ? part.state.metadata.files
+            : []
+        const eligible = files.filter(
+          (file): file is Record<string, unknown> => isObject(file) && file.type !== 'delete',
+        )
+        if (eligible.length === 0) continue
+        Instrumentation.notify('opencode.apply_patch.artifacts_dropped', {
+          file_count: eligible.length,
+          relative_paths: eligible
+            .map((file) => file.relativePath)
+            .filter((path) => path !== undefined && path !== null)
+            .slice(0, 5),
+          message_id: part.messageID,
+          session_id: part.sessionID,
+          reason: APPLY_PATCH_DROP_REASON,
+        })
+      }
+    }
+  }
+}
