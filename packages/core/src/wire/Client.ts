@@ -45,13 +45,27 @@ export interface ClientOptions {
   fetch?: typeof fetch
   /** Time source for stream deadlines and reconnect delays. */
   clock?: Clock
-  /** Largest SSE frame accepted (see SseDecoder). */
+  /** Largest SSE frame accepted (see {@link SseDecoder}); default 32 MiB. */
   maxFrameSize?: number
+  /** Told about every event-stream frame whose JSON does not parse (it is skipped and reported too). */
+  onMalformedFrame?: (frame: MalformedFrame) => void
+}
+
+/** A skipped event-stream frame, as handed to `onMalformedFrame`. */
+export interface MalformedFrame {
+  /** The frame's `data`, as received. */
+  data: string
+  /** The JSON parse error, or a {@link ServerError} when the JSON is not an event object. */
+  error: unknown
+  /** The session whose stream carried it. */
+  sessionId: string
 }
 
 /** Per-call options. */
 export interface CallOptions {
+  /** Cancels the call; it then rejects with {@link AbortError}. */
   signal?: AbortSignal
+  /** Request timeout in ms (default: the client's `timeoutMs`, 120 000) → {@link TimeoutError}. */
   timeoutMs?: number
 }
 
@@ -92,6 +106,8 @@ export interface StreamEventsOptions {
   idleStreamTimeoutMs?: number
   /** Read timeout of one connection (default 30 000); a silent connection is reopened. */
   readTimeoutMs?: number
+  /** Time allowed to open one connection (until the response headers; default 10 000); then it is retried. */
+  connectTimeoutMs?: number
   /** Delay before reconnecting (default 100). */
   reconnectDelayMs?: number
   /** Lets a pending question/permission suspend the overall deadline. */
@@ -100,7 +116,16 @@ export interface StreamEventsOptions {
   onActivityTick?: (event: OpencodeEvent) => unknown
   /** Called once, after the first `server.connected`: send the prompt here. Truthy → deadlines restart. */
   onSubscribed?: () => unknown
+  /** Ends the stream with {@link AbortError}, at any point (connecting, reading, waiting to reconnect). */
   signal?: AbortSignal
+  /** Clock for this stream's deadlines and delays (default: the client's). */
+  clock?: Clock
+  /** `fetch` for this stream (default: the client's). */
+  fetch?: typeof fetch
+  /** Largest frame for this stream (default: the client's `maxFrameSize`). */
+  maxFrameSize?: number
+  /** Told about every skipped malformed frame (default: the client's `onMalformedFrame`). */
+  onMalformedFrame?: (frame: MalformedFrame) => void
 }
 
 const DEFAULT_BASE_URL = 'http://localhost:4096'
@@ -293,52 +318,91 @@ export class Client {
     options: StreamEventsOptions,
     onEvent: (event: OpencodeEvent) => void | Promise<void>,
   ): Promise<void> {
-    const clock = this.clock
+    const clock = options.clock ?? this.clock
+    const fetchImpl = options.fetch ?? this.fetchImpl
+    const maxFrameSize = options.maxFrameSize ?? this.options.maxFrameSize
+    const onMalformedFrame = options.onMalformedFrame ?? this.options.onMalformedFrame
     const timeoutMs = options.timeoutMs ?? 600_000
     const firstEventTimeoutMs = options.firstEventTimeoutMs ?? 120_000
     const readTimeoutMs = options.readTimeoutMs ?? 30_000
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     const reconnectDelayMs = options.reconnectDelayMs ?? 100
+    const idleStreamTimeoutMs = options.idleStreamTimeoutMs
     const signal = options.signal
+    const sessionId = options.sessionId
     let overallDeadline = clock.now() + timeoutMs
     let firstEventDeadline = clock.now() + firstEventTimeoutMs
     let sessionEventSeen = false
     let lastSessionEventAt = clock.now()
     let subscribeAttempted = false
 
+    const abortError = () => new AbortError('The event stream was aborted', { cause: signal?.reason })
     const checkDeadlines = () => {
-      if (signal?.aborted) throw new AbortError('The event stream was aborted', { cause: signal.reason })
+      if (signal?.aborted) throw abortError()
       const now = clock.now()
       const blocked = options.reply?.promptBlocked === true
       if (now >= overallDeadline) {
+        // A pending question or permission can take a human many minutes: push, don't fire.
         if (blocked) overallDeadline = now + timeoutMs
-        else throw new TimeoutError(`No terminal event within ${timeoutMs} ms`)
+        else throw new TimeoutError(`No terminal event for session ${sessionId} within ${timeoutMs} ms`)
       }
       if (!sessionEventSeen && now >= firstEventDeadline) {
-        throw new StaleSessionError(
-          `No event for session ${options.sessionId} within ${firstEventTimeoutMs} ms`,
-        )
+        throw new StaleSessionError(`No event for session ${sessionId} within ${firstEventTimeoutMs} ms`)
       }
-      if (options.idleStreamTimeoutMs !== undefined && sessionEventSeen && !blocked) {
-        if (now - lastSessionEventAt >= options.idleStreamTimeoutMs) {
-          throw new IdleStreamError(
-            `Session ${options.sessionId} went silent for ${options.idleStreamTimeoutMs} ms`,
-          )
+      if (idleStreamTimeoutMs !== undefined && sessionEventSeen && !blocked) {
+        if (now - lastSessionEventAt >= idleStreamTimeoutMs) {
+          throw new IdleStreamError(`Session ${sessionId} went silent for ${idleStreamTimeoutMs} ms`)
         }
       }
     }
     const nextDeadlineIn = () => {
       const now = clock.now()
-      const deadlines = [overallDeadline]
-      if (!sessionEventSeen) deadlines.push(firstEventDeadline)
-      if (options.idleStreamTimeoutMs !== undefined && sessionEventSeen)
-        deadlines.push(lastSessionEventAt + options.idleStreamTimeoutMs)
-      return Math.max(0, Math.min(...deadlines) - now)
+      let next = overallDeadline
+      if (!sessionEventSeen) next = Math.min(next, firstEventDeadline)
+      if (idleStreamTimeoutMs !== undefined && sessionEventSeen)
+        next = Math.min(next, lastSessionEventAt + idleStreamTimeoutMs)
+      return Math.max(0, next - now)
+    }
+    /**
+     * Wait for `work`, but wake up at the nearest deadline (or after `maxWaitMs`) and when the
+     * caller aborts, so a silent connection still times out on an injected clock.
+     */
+    const race = async <T>(work: Promise<T>, maxWaitMs: number): Promise<{ value: T } | 'tick'> => {
+      const timer = new AbortController()
+      const settled = work.then((value) => ({ value }))
+      settled.catch(() => {}) // a connection abandoned after a tick may still reject later
+      const tick = clock.sleep(Math.min(nextDeadlineIn(), Math.max(0, maxWaitMs)), timer.signal).then(
+        () => 'tick' as const,
+        () => 'tick' as const,
+      )
+      const aborted = new Promise<'tick'>((resolve) => {
+        if (signal?.aborted) resolve('tick')
+        signal?.addEventListener('abort', () => resolve('tick'), { once: true, signal: timer.signal })
+      })
+      try {
+        return await Promise.race([settled, tick, aborted])
+      } finally {
+        timer.abort()
+      }
+    }
+    const skipFrame = (data: string, error: unknown) => {
+      reportSafely(new ServerError(`Malformed SSE frame skipped: ${data.slice(0, 200)}`, { cause: error }), {
+        handled: true,
+        severity: 'warning',
+        context: { feature: 'opencode.stream', sessionId },
+      })
+      if (!onMalformedFrame) return
+      try {
+        onMalformedFrame({ data, error, sessionId })
+      } catch (hookError) {
+        reportSafely(hookError, { handled: true, context: { feature: 'opencode.stream.onMalformedFrame' } })
+      }
     }
 
     const handle = (event: OpencodeEvent): boolean | Promise<boolean> => {
       const type = event.type
       if (type !== 'server.connected' && type !== 'server.heartbeat') {
-        if (!belongsTo(event, options.sessionId)) return false
+        if (!belongsTo(event, sessionId)) return false
       }
       if (!type.startsWith('server.')) {
         sessionEventSeen = true
@@ -378,15 +442,29 @@ export class Client {
       signal?.addEventListener('abort', onAbort, { once: true })
       let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
       try {
-        let response: Response
-        try {
-          response = await this.fetchImpl(this.url('/event', true), {
-            headers: { ...this.headers(), accept: 'text/event-stream' },
-            signal: connection.signal,
-          })
-        } catch (error) {
-          if (signal?.aborted) throw new AbortError('The event stream was aborted', { cause: signal.reason })
-          throw transport(error)
+        const connectStartedAt = clock.now()
+        const responsePromise = fetchImpl(this.url('/event', true), {
+          headers: { ...this.headers(), accept: 'text/event-stream' },
+          signal: connection.signal,
+        })
+        let response: Response | undefined
+        while (response === undefined) {
+          let outcome: { value: Response } | 'tick'
+          try {
+            outcome = await race(responsePromise, connectStartedAt + connectTimeoutMs - clock.now())
+          } catch (error) {
+            if (signal?.aborted) throw abortError()
+            throw transport(error)
+          }
+          if (outcome === 'tick') {
+            checkDeadlines()
+            if (clock.now() - connectStartedAt >= connectTimeoutMs)
+              throw transport(
+                new TimeoutError(`Connecting to the event stream took over ${connectTimeoutMs} ms`),
+              )
+            continue
+          }
+          response = outcome.value
         }
         if (!response.ok || !response.body) {
           const text = await response.text().catch(() => '')
@@ -398,61 +476,44 @@ export class Client {
         // Read the bytes directly (no pipe): chunks that arrived before a transport error are kept.
         reader = response.body.getReader()
         const utf8 = new TextDecoder()
-        const decoder = new SseDecoder({ maxFrameSize: this.options.maxFrameSize })
+        const decoder = new SseDecoder({ maxFrameSize })
         let connected = false
         let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined
         let lastChunkAt = clock.now()
         for (;;) {
           checkDeadlines()
           pendingRead ??= reader.read()
-          const timer = new AbortController()
-          const wait = Math.min(nextDeadlineIn(), Math.max(0, lastChunkAt + readTimeoutMs - clock.now()))
-          const tick = clock.sleep(wait, timer.signal).then(
-            () => 'tick' as const,
-            () => 'tick' as const,
-          )
-          // The caller's abort wins even when the transport does not notice it.
-          const aborted = new Promise<'tick'>((resolve) => {
-            if (signal?.aborted) resolve('tick')
-            signal?.addEventListener('abort', () => resolve('tick'), { once: true, signal: timer.signal })
-          })
-          let outcome: ReadableStreamReadResult<Uint8Array> | 'tick'
+          let outcome: { value: ReadableStreamReadResult<Uint8Array> } | 'tick'
           try {
-            outcome = await Promise.race([pendingRead, tick, aborted])
+            outcome = await race(pendingRead, lastChunkAt + readTimeoutMs - clock.now())
           } catch (error) {
-            if (signal?.aborted)
-              throw new AbortError('The event stream was aborted', { cause: signal.reason })
+            if (signal?.aborted) throw abortError()
             throw transport(error)
-          } finally {
-            timer.abort()
           }
           if (outcome === 'tick') {
             checkDeadlines()
             if (clock.now() - lastChunkAt >= readTimeoutMs)
-              throw transport(new TimeoutError('SSE read timeout'))
+              throw transport(new TimeoutError(`No bytes on the event stream for ${readTimeoutMs} ms`))
             continue
           }
           pendingRead = undefined
-          if (outcome.done) break // a clean end: reconnect
+          if (outcome.value.done) break // a clean end without idle: reconnect
           lastChunkAt = clock.now()
-          for (const frame of decoder.feed(utf8.decode(outcome.value, { stream: true }))) {
+          for (const frame of decoder.feed(utf8.decode(outcome.value.value, { stream: true }))) {
             let event: OpencodeEvent
             try {
               event = JSON.parse(frame.data) as OpencodeEvent
             } catch (error) {
-              reportSafely(
-                new ServerError(`Malformed SSE frame skipped: ${frame.data.slice(0, 200)}`, { cause: error }),
-                {
-                  handled: true,
-                  severity: 'warning',
-                  context: { feature: 'opencode.stream', sessionId: options.sessionId },
-                },
-              )
+              skipFrame(frame.data, error)
               continue
             }
-            if (!isObject(event) || typeof event.type !== 'string') continue
+            if (!isObject(event) || typeof event.type !== 'string') {
+              skipFrame(frame.data, new ServerError('The frame is not an event object'))
+              continue
+            }
             if (!isObject(event.properties)) event.properties = {}
             if (!connected) {
+              // Nothing is yielded before the connection's first server.connected.
               if (event.type !== 'server.connected') continue
               connected = true
               if (!subscribeAttempted) {
@@ -486,7 +547,7 @@ export class Client {
       try {
         await clock.sleep(Math.min(reconnectDelayMs, nextDeadlineIn()), signal)
       } catch {
-        throw new AbortError('The event stream was aborted', { cause: signal?.reason })
+        throw abortError()
       }
     }
   }
@@ -512,7 +573,8 @@ export class Client {
         sessionId,
         reply,
         onSubscribed: async () => {
-          await this.sendMessageAsync(sessionId, text, options)
+          // `timeoutMs` here is the stream's overall deadline, not the prompt request's timeout.
+          await this.sendMessageAsync(sessionId, text, { ...options, timeoutMs: undefined })
           return true
         },
       },
@@ -579,10 +641,15 @@ export class Client {
         throw new AbortError(`${method} ${path} was aborted`, { cause: options.signal.reason })
       options.signal?.addEventListener('abort', onAbort, { once: true })
       let timedOut = false
-      const timer = setTimeout(() => {
-        timedOut = true
-        controller.abort()
-      }, timeoutMs)
+      // The timeout runs on the injected clock, so tests can fire it without waiting.
+      const timer = new AbortController()
+      this.clock.sleep(timeoutMs, timer.signal).then(
+        () => {
+          timedOut = true
+          controller.abort()
+        },
+        () => {},
+      )
       let response: Response
       let text: string
       try {
@@ -608,7 +675,7 @@ export class Client {
           { cause: error },
         )
       } finally {
-        clearTimeout(timer)
+        timer.abort()
         options.signal?.removeEventListener('abort', onAbort)
       }
       return parseResponse(method, path, response, text)

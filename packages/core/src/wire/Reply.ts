@@ -3,6 +3,7 @@ import { reportSafely } from './ErrorReporter.js'
 import { PartSource } from './PartSource.js'
 import { Prompts } from './Prompts.js'
 import type { ReplyObserver } from './ReplyObserver.js'
+import { TextChunks } from './TextChunks.js'
 import { Todo, type TodoItem } from './Todo.js'
 import { ToolPart } from './ToolPart.js'
 import {
@@ -218,7 +219,8 @@ export class Reply {
       this.notify('partAdded', { part, index })
     }
     const part = this.parts[index] as TextPart
-    part.content += delta
+    // O(1) per delta: the chunks are joined once, when `content` is read.
+    TextChunks.append(part, delta)
     if (part.type === 'text') this.firstTextSeen = true
     this.notify('partChanged', { part, index, delta })
   }

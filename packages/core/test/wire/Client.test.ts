@@ -384,6 +384,10 @@ describe('Client.streamEvents (wire-client §2)', () => {
   const waitUntilSleeping = async (clock: ManualClock) => {
     for (let i = 0; i < 200 && clock.pendingSleeps === 0; i++) await new Promise((r) => setTimeout(r, 1))
   }
+  const until = async (condition: () => boolean) => {
+    for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 1))
+    expect(condition()).toBe(true)
+  }
 
   it('no session event before firstEventTimeoutMs → StaleSessionError (manual clock, no real waiting)', async () => {
     openStream([frame(connected), frame({ type: 'server.heartbeat', properties: {} })])
@@ -411,8 +415,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
       (e) => reply.apply(e),
     )
     const outcome = stream.catch((e: unknown) => e)
-    await waitUntilSleeping(clock)
-    expect(reply.promptBlocked).toBe(true)
+    await until(() => reply.promptBlocked)
     await clock.advance(1_000) // blocked: the deadline moves instead of firing
     await waitUntilSleeping(clock)
     reply.apply({

@@ -1,0 +1,69 @@
+import type { TextPart } from './types.js'
+
+/** The chunks of one streamed part and the cached join of them. */
+interface Chunks {
+  list: string[]
+  joined: string | undefined
+}
+
+const byPart = new WeakMap<object, Chunks>()
+
+/** Turns `part.content` into an accessor backed by `chunks` (still enumerable, so the part stays JSON). */
+function install(part: TextPart): Chunks {
+  const initial = typeof part.content === 'string' ? part.content : String(part.content ?? '')
+  const chunks: Chunks = { list: initial === '' ? [] : [initial], joined: initial }
+  Object.defineProperty(part, 'content', {
+    enumerable: true,
+    configurable: true,
+    get(): string {
+      if (chunks.joined === undefined) {
+        chunks.joined = chunks.list.join('')
+        // Collapse, so the next read after more deltas joins one big string and a few small ones.
+        chunks.list = chunks.joined === '' ? [] : [chunks.joined]
+      }
+      return chunks.joined
+    },
+    set(value: unknown) {
+      const text = typeof value === 'string' ? value : String(value ?? '')
+      chunks.list = text === '' ? [] : [text]
+      chunks.joined = text
+    },
+  })
+  byPart.set(part, chunks)
+  return chunks
+}
+
+/**
+ * Linear-time text accumulation for streamed text and reasoning parts. Appending a delta pushes it
+ * onto the part's chunk list in O(1); `part.content` joins the chunks on the first read after a
+ * change and caches the result. A long reply of n deltas therefore costs O(n) to ingest, instead of
+ * re-concatenating the whole text on every delta. The part stays a plain, JSON-serializable object:
+ * `content` is an enumerable accessor that `JSON.stringify`, spread and `structuredClone` read like
+ * a data property, and assigning to it replaces the chunks.
+ *
+ * @example
+ * ```ts
+ * const part: TextPart = { type: 'text', content: '' }
+ * TextChunks.append(part, 'Hel')
+ * TextChunks.append(part, 'lo')
+ * part.content // 'Hello'
+ * ```
+ */
+export const TextChunks = {
+  /** Append `delta` to `part.content` without re-concatenating what is already there. */
+  append(part: TextPart, delta: string): void {
+    if (delta === '') return
+    const chunks = byPart.get(part) ?? install(part)
+    chunks.list.push(delta)
+    chunks.joined = undefined
+  },
+  /** Length of the accumulated content without joining it. */
+  length(part: TextPart): number {
+    const chunks = byPart.get(part)
+    if (!chunks) return typeof part.content === 'string' ? part.content.length : 0
+    if (chunks.joined !== undefined) return chunks.joined.length
+    let total = 0
+    for (const chunk of chunks.list) total += chunk.length
+    return total
+  },
+} as const
