@@ -467,7 +467,7 @@ export class Client {
           response = outcome.value
         }
         if (!response.ok || !response.body) {
-          const text = await response.text().catch(() => '')
+          const text = await readText(response, connection.signal).catch(() => '')
           throw new ServerError(`Event stream failed (HTTP ${response.status}): ${text.slice(0, 200)}`, {
             status: response.status,
             body: text,
@@ -663,7 +663,7 @@ export class Client {
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           signal: controller.signal,
         })
-        text = await response.text()
+        text = await readText(response, controller.signal)
       } catch (error) {
         if (timedOut)
           throw new TimeoutError(`${method} ${path} timed out after ${timeoutMs} ms`, { cause: error })
@@ -714,6 +714,28 @@ function parseResponse(method: string, path: string, response: Response, text: s
   if (status >= 400 && status < 500) throw new BadRequestError(message, options)
   if (status >= 500) throw new ServerError(message, options)
   throw new OpencodeError(`${method} ${path}: ${message}`, options)
+}
+
+/** The body as text; rejects as soon as `signal` aborts, even if the body stream ignores it. */
+function readText(response: Response, signal: AbortSignal): Promise<string> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<string>((resolve, reject) => {
+    const onAbort = () => {
+      response.body?.cancel(signal.reason).catch(() => {})
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    response.text().then(
+      (text) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(text)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
