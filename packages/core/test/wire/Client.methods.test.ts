@@ -203,7 +203,7 @@ describe('Client methods (wire-client §1 table)', () => {
   })
 
   it('§1 row listQuestions: GET /question (non-array → [])', async () => {
-    let answer: unknown = [{ id: 'que_1' }]
+    let answer: object = [{ id: 'que_1' }]
     capture('get', '/question', () => HttpResponse.json(answer))
     expect(await client().listQuestions()).toEqual([{ id: 'que_1' }])
     answer = { unexpected: true }
