@@ -135,7 +135,8 @@ export class SseDecoder {
       if (this.dataSize > this.maxFrameSize) this.tooLarge()
       this.data.push(value)
     } else if (field === 'event') {
-      this.event = value
+      // An empty event field means the default type, as if absent.
+      this.event = value === '' ? undefined : value
     } else if (field === 'id') {
       if (!value.includes('\0')) this.id = value
     }
