@@ -27,28 +27,34 @@ export class ManualClock implements Clock {
     this.wall = wallClockStart - start
   }
 
+  /** The manual time in ms (starts at the constructor's `start`). */
   now(): number {
     return this.current
   }
 
+  /** Wall-clock time: `wallClockStart` plus the time advanced so far. */
   date(): Date {
     return new Date(this.wall + this.current)
   }
 
+  /** Resolves once {@link ManualClock.advance} moves time `ms` past now; rejects when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (ms <= 0) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
-      const sleeper: Sleeper = { until: this.current + ms, resolve }
-      this.sleepers.push(sleeper)
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.sleepers = this.sleepers.filter((s) => s !== sleeper)
-          reject(signal.reason)
+      const onAbort = () => {
+        this.sleepers = this.sleepers.filter((s) => s !== sleeper)
+        reject(signal?.reason)
+      }
+      const sleeper: Sleeper = {
+        until: this.current + ms,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
         },
-        { once: true },
-      )
+      }
+      this.sleepers.push(sleeper)
+      signal?.addEventListener('abort', onAbort, { once: true })
     })
   }
 

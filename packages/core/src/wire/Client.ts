@@ -71,32 +71,47 @@ export interface CallOptions {
 
 /** `createSession` input. */
 export interface CreateSessionInput {
+  /** Session title (OpenCode generates one when absent). */
   title?: string
+  /** Permission rules, last match wins (sent as `permission`). */
   permissions?: PermissionRule[]
+  /** Parent session (sent as `parentID`). */
   parentId?: string
+  /** Default agent of the session. */
   agent?: string
   /** `"provider/model"`. */
   model?: string
+  /** Free-form metadata stored with the session. */
   metadata?: JsonObject
+  /** Sent as `workspaceID`. */
   workspaceId?: string
 }
 
 /** Options of a prompt. */
 export interface PromptOptions extends CallOptions {
+  /** Client-chosen id of the user message (`messageID`). */
   messageId?: string
+  /** Message parts; default `[{type: "text", text}]`. */
   parts?: JsonObject[]
   /** `"provider/model"`. */
   model?: string
+  /** Agent to run (`build`, `plan`, …). */
   agent?: string
+  /** Store the message without running the model. */
   noReply?: boolean
+  /** Enable or disable tools by name for this prompt. */
   tools?: Record<string, boolean>
+  /** Structured output format. */
   format?: JsonObject
+  /** Extra system prompt for this turn. */
   system?: string
+  /** Model variant (reasoning effort). */
   variant?: string
 }
 
 /** Options of {@link Client.streamEvents}. */
 export interface StreamEventsOptions {
+  /** Only this session's events are yielded (plus `server.connected` / `server.heartbeat`). */
   sessionId: string
   /** Overall deadline in ms (default 600 000); suspended while `reply.promptBlocked`. */
   timeoutMs?: number
@@ -163,11 +178,14 @@ const isTransport = (value: unknown): value is TransportFailure => isObject(valu
  * ```
  */
 export class Client {
+  /** The server URL, without a trailing slash. */
   readonly baseUrl: string
   private readonly options: ClientOptions
   private readonly fetchImpl: typeof fetch
+  /** The clock for deadlines and delays. */
   readonly clock: Clock
 
+  /** A client for one OpenCode server; nothing is sent until a method is called. */
   constructor(options: ClientOptions = {}) {
     this.options = options
     this.baseUrl = (options.baseUrl ?? env('OPENCODE_BASE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
@@ -359,7 +377,8 @@ export class Client {
       const now = clock.now()
       let next = overallDeadline
       if (!sessionEventSeen) next = Math.min(next, firstEventDeadline)
-      if (idleStreamTimeoutMs !== undefined && sessionEventSeen)
+      // A suspended idle window must not count: a past deadline would make every wait zero (a busy loop).
+      if (idleStreamTimeoutMs !== undefined && sessionEventSeen && options.reply?.promptBlocked !== true)
         next = Math.min(next, lastSessionEventAt + idleStreamTimeoutMs)
       return Math.max(0, next - now)
     }

@@ -2,10 +2,15 @@ import { type Clock, systemClock } from './Clock.js'
 
 /** A pending question or permission request. */
 export interface PendingPrompt {
+  /** What is pending. */
   kind: 'question' | 'permission'
+  /** `que_…` / `per_…`: answer with this id. */
   requestId: string
+  /** The tool call's message, when the request names one. */
   messageId: string | undefined
+  /** The tool call's id, when the request names one. */
   callId: string | undefined
+  /** The event's properties. */
   payload: Record<string, unknown>
   /** Monotonic time it was asked (the Clock's `now()`). */
   askedAt: number
@@ -19,6 +24,7 @@ export class Prompts {
   private readonly byId = new Map<string, PendingPrompt>()
   private readonly clock: Clock
 
+  /** `clock` stamps `askedAt`. */
   constructor(clock: Clock = systemClock) {
     this.clock = clock
   }
@@ -49,10 +55,12 @@ export class Prompts {
     return prompt
   }
 
+  /** The pending request with this id. */
   find(requestId: string): PendingPrompt | undefined {
     return this.byId.get(requestId)
   }
 
+  /** The pending request of a tool call. */
   findByCall(messageId: string, callId: string): PendingPrompt | undefined {
     for (const prompt of this.byId.values())
       if (prompt.messageId === messageId && prompt.callId === callId) return prompt

@@ -20,6 +20,7 @@ import {
 
 /** What a reply distills to: the stored parts plus the joined texts and the finished tool parts. */
 export interface ReplyResult {
+  /** The parts, as stored on the assistant message. */
   partsJson: ReplyPart[]
   /** Text parts joined by a blank line. */
   fullText: string
@@ -55,8 +56,11 @@ export class Reply {
   readonly parts: ReplyPart[] = []
   /** Pending questions and permissions. */
   readonly prompts: Prompts
+  /** Cost summed over every `step-finish` of the turn. */
   totalCost = 0
+  /** Input tokens summed over every `step-finish`. */
   totalInputTokens = 0
+  /** Output tokens summed over every `step-finish`. */
   totalOutputTokens = 0
   /** True once a text part grew (or a recovered text part was seen). */
   firstTextSeen = false
@@ -71,6 +75,7 @@ export class Reply {
   private todoIndex: number | undefined
   private pendingQuestions = new Map<string, JsonObject>()
 
+  /** `clock` stamps when questions and permissions were asked (default: the system clock). */
   constructor(options: { clock?: Clock } = {}) {
     this.prompts = new Prompts(options.clock ?? systemClock)
   }

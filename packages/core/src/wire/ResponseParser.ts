@@ -7,17 +7,25 @@ export const MAX_ARTIFACT_SIZE = 10 * 1024 * 1024
 
 /** A file a completed `write` tool created, taken from the messages. */
 export interface ExtractedArtifact {
+  /** Basename of the written path. */
   filename: string
+  /** The file's text as written by the tool. */
   content: string
+  /** From the filename (see ContentType). */
   contentType: string
 }
 
 /** An upstream (LLM provider) error recorded on an assistant message. */
 export interface ExtractedError {
+  /** `APIError`, `MessageAbortedError`, … */
   name?: string
+  /** `data.message`. */
   message?: string
+  /** The provider's HTTP status. */
   statusCode?: number
+  /** `data.isRetryable`. */
   retryable?: boolean
+  /** The provider URL that failed. */
   url?: string
 }
 
@@ -67,16 +75,19 @@ export const ResponseParser = {
     return result
   },
 
+  /** `info.cost` of the message (one model step). */
   extractCost(message: OpencodeMessage | undefined): number | undefined {
     const cost = message?.info?.cost
     return typeof cost === 'number' ? cost : undefined
   },
 
+  /** `info.tokens` of the message. */
   extractTokens(message: OpencodeMessage | undefined): Tokens | undefined {
     const tokens = message?.info?.tokens
     return isObject(tokens) ? tokens : undefined
   },
 
+  /** Cache read/write tokens, 0 when absent. */
   extractCacheTokens(message: OpencodeMessage | undefined): { cacheRead: number; cacheWrite: number } {
     const cache = message?.info?.tokens?.cache
     return { cacheRead: Number(cache?.read ?? 0) || 0, cacheWrite: Number(cache?.write ?? 0) || 0 }

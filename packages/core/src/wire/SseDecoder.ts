@@ -50,6 +50,7 @@ export class SseDecoder {
   private atStart = true
   private skipLineFeed = false
 
+  /** A decoder for one stream (it keeps the partial frame between chunks). */
   constructor(options: SseDecoderOptions = {}) {
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
   }

@@ -12,9 +12,11 @@ export type TraceEmitter = (name: string, payload: Record<string, unknown>) => v
  * ```
  */
 export class Tracer {
+  /** Prepended to every name, without a trailing dot. */
   readonly prefix: string
   private readonly emitter: TraceEmitter
 
+  /** `prefix` (a trailing dot is dropped) and the `emitter` to forward to. */
   constructor(options: { prefix: string; emitter: TraceEmitter }) {
     this.prefix = options.prefix.replace(/\.$/, '')
     this.emitter = options.emitter

@@ -8,10 +8,15 @@ export type JsonObject = Record<string, unknown>
 
 /** Token usage of one model step or message. */
 export interface Tokens {
+  /** All tokens of the step. */
   total?: number
+  /** Prompt tokens. */
   input?: number
+  /** Completion tokens. */
   output?: number
+  /** Reasoning tokens. */
   reasoning?: number
+  /** Prompt-cache reads and writes. */
   cache?: { read?: number; write?: number }
 }
 
@@ -134,7 +139,9 @@ export interface AssistantMessageInfo extends MessageInfo {
 
 /** One message of `GET /session/:id/message`. */
 export interface OpencodeMessage {
+  /** Role, time, cost, tokens, finish and error of the message. */
   info: MessageInfo
+  /** Its parts, in order. */
   parts: WirePart[]
 }
 
@@ -149,8 +156,11 @@ export interface OpencodeSession extends JsonObject {
 
 /** One permission rule of a session (`last match wins`). */
 export interface PermissionRule {
+  /** Tool permission (`bash`, `edit`, `read`, …) or `*`. */
   permission: string
+  /** Pattern the rule applies to, or `*`. */
   pattern: string
+  /** `ask` pauses the tool with `permission.asked`. */
   action: 'allow' | 'deny' | 'ask'
 }
 
@@ -303,7 +313,9 @@ export type ReplyPart = TextPart | ToolPartRecord | (JsonObject & { type: string
 
 /** Accumulated text or reasoning. */
 export interface TextPart extends JsonObject {
+  /** Which text it is. */
   type: 'text' | 'reasoning'
+  /** The accumulated text. */
   content: string
 }
 

@@ -442,6 +442,23 @@ describe('streamEvents: deadlines on a ManualClock (wire-client §2)', () => {
     expect(await done).toBeUndefined()
   })
 
+  it('§2 deadline idle window is suspended while reply.promptBlocked (and waiting stays event-driven, no busy loop)', async () => {
+    const push = pushSse()
+    connections(() => push.response)
+    const clock = new ManualClock()
+    const reply = { promptBlocked: true }
+    const { seen, done } = run({ clock, idleStreamTimeoutMs: 1_000, timeoutMs: 1_000_000, readTimeoutMs: 1_000_000, reply })
+    push.push(frame(connected) + frame(busy()))
+    await until(() => seen.length === 2 && clock.pendingSleeps > 0, 'the stream waiting')
+    await clock.advance(5_000)
+    await until(() => clock.pendingSleeps > 0, 'the stream waiting again')
+    expect(await Promise.race([done, Promise.resolve('still running')])).toBe('still running')
+    // Unblocked: the next wake-up (a heartbeat here) finds the window long past.
+    reply.promptBlocked = false
+    push.push(frame(heartbeat))
+    expect(await done).toBeInstanceOf(IdleStreamError)
+  })
+
   it('§2 deadline idle window is off by default (heartbeats alone never end the stream before the overall deadline)', async () => {
     connections(() => openSse([frame(connected), frame(busy())]))
     const clock = new ManualClock()
