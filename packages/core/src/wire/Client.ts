@@ -24,6 +24,7 @@ import {
   type OpencodeSession,
   type PermissionRule,
 } from './types.js'
+import type { WireClient } from './WireClient.js'
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -177,7 +178,7 @@ const isTransport = (value: unknown): value is TransportFailure => isObject(valu
  * console.log(result.fullText)
  * ```
  */
-export class Client {
+export class Client implements WireClient {
   /** The server URL, without a trailing slash. */
   readonly baseUrl: string
   private readonly options: ClientOptions

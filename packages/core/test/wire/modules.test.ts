@@ -2,6 +2,7 @@
 import diagnostics_channel from 'node:diagnostics_channel'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
+  Client,
   currentTurnAssistants,
   FrameTooLargeError,
   Instrumentation,
@@ -21,6 +22,7 @@ import {
   Todo,
   ToolPart,
   Tracer,
+  type WireClient,
   type WirePart,
 } from '../../src/index.js'
 import { ManualClock } from '../../src/testing/ManualClock.js'
@@ -419,6 +421,21 @@ describe('typed unions', () => {
     const text: string = event.properties.delta
     expect(text).toBe('x')
     expect(isEventOfType(event, 'session.idle')).toBe(false)
+  })
+})
+
+describe('WireClient (host-layer §6.5)', () => {
+  it('Client implements WireClient (the orchestration layer depends on the interface)', () => {
+    const wire: WireClient = new Client({ baseUrl: 'http://opencode.test' })
+    for (const method of [
+      'createSession',
+      'deleteSession',
+      'abortSession',
+      'getMessages',
+      'sendMessageAsync',
+      'streamEvents',
+    ] as const)
+      expect(typeof wire[method]).toBe('function')
   })
 })
 

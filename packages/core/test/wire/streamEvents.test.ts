@@ -447,7 +447,13 @@ describe('streamEvents: deadlines on a ManualClock (wire-client §2)', () => {
     connections(() => push.response)
     const clock = new ManualClock()
     const reply = { promptBlocked: true }
-    const { seen, done } = run({ clock, idleStreamTimeoutMs: 1_000, timeoutMs: 1_000_000, readTimeoutMs: 1_000_000, reply })
+    const { seen, done } = run({
+      clock,
+      idleStreamTimeoutMs: 1_000,
+      timeoutMs: 1_000_000,
+      readTimeoutMs: 1_000_000,
+      reply,
+    })
     push.push(frame(connected) + frame(busy()))
     await until(() => seen.length === 2 && clock.pendingSleeps > 0, 'the stream waiting')
     await clock.advance(5_000)
