@@ -2,8 +2,11 @@
 // Reply: protocol drift shows up here when the pinned OpenCode version is bumped.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { HttpResponse, http } from 'msw'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
+  Client,
   mergeFinalExchange,
   type OpencodeEvent,
   type OpencodeMessage,
@@ -147,4 +150,53 @@ describe('Reply replays recorded real-server streams', () => {
       expect(merged.toolParts.length, name).toBe(reply.result.toolParts.length)
     }
   })
+})
+
+describe('Client.stream() over the recorded real-server streams (MSW, bytes cut at odd points)', () => {
+  const server = setupServer()
+  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
+  afterEach(() => server.resetHandlers())
+  afterAll(() => server.close())
+  const BASE = 'http://opencode.test'
+
+  for (const name of readdirSync(dir).map((file) => file.replace(/\.json$/, ''))) {
+    it(`${name}: the streamed and merged result matches the final messages; the user's prompt is not in it`, async () => {
+      const fixture = load(name)
+      const sessionId = fixture.events
+        .map((e) => e.properties.sessionID)
+        .find((id) => typeof id === 'string') as string
+      const text = [{ type: 'server.connected', properties: {} }, ...fixture.events]
+        .map((event) => `data: ${JSON.stringify(event)}\n\n`)
+        .join('')
+      const bytes = new TextEncoder().encode(text)
+      let prompts = 0
+      server.use(
+        http.get(`${BASE}/event`, () => {
+          // 61-byte chunks: frames, multi-byte characters and line ends are split everywhere.
+          const chunks: Uint8Array[] = []
+          for (let i = 0; i < bytes.length; i += 61) chunks.push(bytes.slice(i, i + 61))
+          return new HttpResponse(
+            new ReadableStream({
+              start(controller) {
+                for (const chunk of chunks) controller.enqueue(chunk)
+                controller.close()
+              },
+            }),
+            { headers: { 'content-type': 'text/event-stream' } },
+          )
+        }),
+        http.post(`${BASE}/session/${sessionId}/prompt_async`, () => {
+          prompts++
+          return new HttpResponse(null, { status: 204 })
+        }),
+        http.get(`${BASE}/session/${sessionId}/message`, () => HttpResponse.json(fixture.messages)),
+      )
+      const result = await new Client({ baseUrl: BASE }).stream(sessionId, fixture.prompt)
+      const expected = Reply.distill(mergeFinalExchange(replay(fixture).parts, fixture.messages))
+      expect(prompts).toBe(1)
+      expect(result.fullText).toBe(expected.fullText)
+      expect(result.toolParts).toEqual(expected.toolParts)
+      if (fixture.prompt) expect(result.fullText.includes(fixture.prompt)).toBe(false)
+    })
+  }
 })
