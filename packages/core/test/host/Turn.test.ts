@@ -1,0 +1,619 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  CANCELLED_CONTENT,
+  ERROR_FALLBACK_CONTENT,
+  ErrorReporter,
+  type MessagePort,
+  ServerError,
+  Session,
+  Turn,
+  type TurnOptions,
+  TurnResult,
+} from '../../src/index.js'
+import { ManualClock, MemoryMessagePort, MemoryRecordPort, MemoryStorage } from '../../src/testing/index.js'
+import {
+  assistantMessage,
+  delta,
+  FakeTurnClient,
+  heartbeat,
+  idle,
+  todos,
+  toolPart,
+  userMessage,
+} from './support/fakeTurnClient.js'
+
+const reports: { error: unknown; severity?: string; context?: Record<string, unknown> }[] = []
+beforeEach(() => {
+  reports.length = 0
+  ErrorReporter.adapter = (error, options) => {
+    reports.push({ error, severity: options.severity, context: options.context })
+  }
+})
+afterEach(() => {
+  ErrorReporter.adapter = undefined
+})
+
+/** The Ruby turn_test world: query "ping", answer "pong", every delay 0. */
+function world(overrides: Partial<TurnOptions> = {}, options: { sessionId?: string | null } = {}) {
+  const records = new MemoryRecordPort()
+  const subject = records.insert({
+    title: 'Trip',
+    opencodeSessionId: options.sessionId === undefined ? 'ses_turn_test' : options.sessionId,
+  })
+  const messages = new MemoryMessagePort()
+  const message = messages.insert()
+  const client = new FakeTurnClient()
+  client.after = [
+    userMessage('ping'),
+    assistantMessage({ text: 'pong', cost: 0.01, tokens: { input: 2, output: 1 } }),
+  ]
+  client.steps = [delta('pong'), idle()]
+  const session = new Session({ subject, records, client })
+  const trace: [string, Record<string, unknown>][] = []
+  const finished: TurnResult[] = []
+  const clock = new ManualClock()
+  const turn = (more: Partial<TurnOptions> = {}) =>
+    new Turn({
+      message: message.id,
+      messages,
+      session,
+      client,
+      queryText: 'ping',
+      agentName: () => 'test-agent',
+      systemContext: () => 'test-system',
+      tracer: (name, payload) => trace.push([name, payload]),
+      onTurnFinished: (result) => {
+        finished.push(result)
+      },
+      emptyStreamRetryDelayMs: 0,
+      finalExchangeTimeoutMs: 0,
+      finalExchangeRetryDelayMs: 0,
+      clock,
+      ...overrides,
+      ...more,
+    })
+  const names = () => trace.map(([name]) => name)
+  return { records, subject, messages, message, client, session, trace, names, finished, clock, turn }
+}
+
+describe('Turn (host-layer §2.3, turn_test.rb)', () => {
+  it('turn_test 4: Result exposes status predicates, duration, cost and tokens', () => {
+    const messages = new MemoryMessagePort()
+    const row = messages.insert({ cost: 0.012, inputTokens: 100, outputTokens: 50 })
+    const result = new TurnResult({ status: 'completed', messageId: row.id, message: row, durationMs: 1234 })
+    expect([result.completed, result.cancelled, result.errored, result.failed]).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ])
+    expect([result.durationMs, result.cost, result.inputTokens, result.outputTokens]).toEqual([
+      1234, 0.012, 100, 50,
+    ])
+    expect(result.tracePayload(2)).toEqual({
+      status: 'completed',
+      duration_ms: 1234,
+      cost: 0.012,
+      input_tokens: 100,
+      output_tokens: 50,
+      tool_count: 2,
+    })
+  })
+
+  it('turn_test 5: a reconnect after subscribing never re-sends the prompt; the turn completes with "pong"', async () => {
+    const w = world()
+    w.client.reconnect = true
+    const result = await w.turn().call()
+    expect(w.client.prompts).toHaveLength(1)
+    expect(w.client.prompts[0]).toEqual({
+      sessionId: 'ses_turn_test',
+      text: 'ping',
+      agent: 'test-agent',
+      system: 'test-system',
+    })
+    expect(w.client.log).toEqual([
+      'messages_before',
+      'sse_ready',
+      'prompt',
+      'sse_reconnected',
+      'messages_after',
+    ])
+    const row = await w.messages.load(w.message.id)
+    expect(row).toMatchObject({
+      status: 'completed',
+      content: 'pong',
+      cost: 0.01,
+      inputTokens: 2,
+      outputTokens: 1,
+    })
+    expect(result.completed).toBe(true)
+    expect(w.finished.at(-1)?.completed).toBe(true)
+  })
+
+  it('turn_test 6: an ambiguous prompt failure is not recovered: one prompt, one read, error fallback, failed', async () => {
+    const w = world()
+    const timeout = new Error('Net::ReadTimeout')
+    w.client.promptError = timeout
+    const result = await w.turn().call()
+    expect(w.client.prompts).toHaveLength(1)
+    expect(w.client.log.filter((entry) => entry.startsWith('messages'))).toHaveLength(1)
+    const row = await w.messages.load(w.message.id)
+    expect(row).toMatchObject({ status: 'error', content: ERROR_FALLBACK_CONTENT })
+    expect(result.failed).toBe(true)
+    expect(result.error).toBe(timeout)
+    expect(w.names()).toEqual(['response.started', 'turn.finished'])
+    expect(w.trace.at(-1)?.[1]).toMatchObject({
+      status: 'failed',
+      error: 'Error',
+      error_message: 'Net::ReadTimeout',
+    })
+  })
+})
+
+describe('Turn outcome matrix (host-layer §2.3.15)', () => {
+  it('happy path: finalize, events in order, tool_count from the row', async () => {
+    const w = world()
+    const result = await w.turn().call()
+    expect(result.status).toBe('completed')
+    expect(w.names()).toEqual(['response.started', 'stream.completed', 'turn.finished'])
+    expect(w.trace[1]?.[1]).toEqual({ duration_ms: 0, first_token_ms: 0, event_count: 2, tool_count: 0 })
+    expect(w.trace.at(-1)?.[1]).toEqual({
+      status: 'completed',
+      duration_ms: 0,
+      cost: 0.01,
+      input_tokens: 2,
+      output_tokens: 1,
+      tool_count: 0,
+    })
+  })
+
+  it('happy path with a new session emits session.created with the stored id', async () => {
+    const w = world({}, { sessionId: null })
+    await w.turn().call()
+    expect(w.names()).toEqual(['response.started', 'session.created', 'stream.completed', 'turn.finished'])
+    expect(w.trace[1]?.[1]).toEqual({ session_id: 'ses_new_1', subject_id: w.subject.id })
+  })
+
+  it('finalize CAS lost: a cancel between reload and finalize wins; on_finalized does not run', async () => {
+    const w = world()
+    let loads = 0
+    const racing: MessagePort = {
+      ...w.messages,
+      load: async (id) => {
+        const row = await w.messages.load(id)
+        if (++loads === 1) await w.messages.cancel(id) // the user clicks stop right after our reload
+        return row
+      },
+      finalize: (id, fields) => w.messages.finalize(id, fields),
+      error: (id, content) => w.messages.error(id, content),
+      cancel: (id) => w.messages.cancel(id),
+      update: (id, fields) => w.messages.update(id, fields),
+      snapshot: (id, fields) => w.messages.snapshot(id, fields),
+      touchActivity: (id, at) => w.messages.touchActivity(id, at),
+    }
+    let finalizedCalls = 0
+    const result = await w.turn({ messages: racing, onFinalized: () => finalizedCalls++ }).call()
+    expect(result.status).toBe('cancelled')
+    expect(finalizedCalls).toBe(0)
+    expect((await w.messages.load(w.message.id)).status).toBe('cancelled')
+  })
+
+  it('user cancelled before the final write: content kept, status untouched, cancelled', async () => {
+    const w = world({ snapshotIntervalMs: 1e9 })
+    w.client.steps = [delta('po'), () => w.messages.cancel(w.message.id), delta('ng'), idle()]
+    w.client.after = [userMessage('ping'), assistantMessage({ text: 'pong', cost: 0.5 })]
+    const result = await w.turn().call()
+    expect(result.status).toBe('cancelled')
+    expect(await w.messages.load(w.message.id)).toMatchObject({
+      status: 'cancelled',
+      content: 'pong',
+      cost: 0.5,
+    })
+  })
+
+  it('user cancelled with no text: "Response was stopped."', async () => {
+    const w = world({ snapshotIntervalMs: 1e9 })
+    w.client.steps = [() => w.messages.cancel(w.message.id), idle()]
+    w.client.after = [userMessage('ping')]
+    await w.turn().call()
+    expect(await w.messages.load(w.message.id)).toMatchObject({
+      status: 'cancelled',
+      content: CANCELLED_CONTENT,
+    })
+  })
+
+  it('blank text recovered on the re-poll: response.recovered_from_exchange, completed', async () => {
+    const w = world()
+    w.client.steps = [idle()]
+    w.client.after = (poll) =>
+      poll === 1 ? [userMessage('ping')] : [userMessage('ping'), assistantMessage({ text: 'late pong' })]
+    const result = await w.turn().call()
+    expect(result.status).toBe('completed')
+    expect(w.names()).toContain('response.recovered_from_exchange')
+    expect((await w.messages.load(w.message.id)).content).toBe('late pong')
+  })
+
+  it('blank text with an upstream error: upstream_error + response.error{upstream_llm_error}, error fallback', async () => {
+    const w = world()
+    w.client.steps = [idle()]
+    w.client.after = [
+      userMessage('ping'),
+      assistantMessage({
+        error: {
+          name: 'APIError',
+          data: {
+            message: 'Bad Request',
+            statusCode: 400,
+            isRetryable: false,
+            metadata: { url: 'http://llm/v1' },
+          },
+        },
+      }),
+    ]
+    const result = await w.turn().call()
+    expect(result.status).toBe('error')
+    expect(w.names()).toEqual([
+      'response.started',
+      'stream.completed',
+      'response.upstream_error',
+      'response.error',
+      'turn.finished',
+    ])
+    expect(w.trace[2]?.[1]).toEqual({
+      error_name: 'APIError',
+      error_message: 'Bad Request',
+      status_code: 400,
+      provider_url: 'http://llm/v1',
+    })
+    expect(w.trace[3]?.[1]).toEqual({
+      reason: 'upstream_llm_error',
+      message_id: w.message.id,
+      subject_id: w.subject.id,
+    })
+    expect(await w.messages.load(w.message.id)).toMatchObject({
+      status: 'error',
+      content: ERROR_FALLBACK_CONTENT,
+    })
+    const upstream = reports.find((r) => String((r.error as Error).message).startsWith('Upstream LLM error'))
+    expect(String((upstream?.error as Error | undefined)?.message)).toBe('Upstream LLM error: APIError - Bad Request')
+    expect(upstream?.severity).toBe('error')
+  })
+
+  it('blank text and nothing upstream: response.error{empty_stream}', async () => {
+    const w = world()
+    w.client.steps = [idle()]
+    w.client.after = [userMessage('ping')]
+    const result = await w.turn().call()
+    expect(result.status).toBe('error')
+    expect(w.trace.find(([n]) => n === 'response.error')?.[1]).toMatchObject({ reason: 'empty_stream' })
+  })
+
+  it('stream dies after the prompt was accepted: reported, stream.interrupted, recovered from the last assistant', async () => {
+    const w = world()
+    w.client.steps = [delta('po')]
+    w.client.streamError = new ServerError('connection reset')
+    const result = await w.turn().call()
+    expect(result.status).toBe('completed')
+    expect(w.names()).toEqual(['response.started', 'stream.interrupted', 'turn.finished'])
+    expect(w.trace[1]?.[1]).toMatchObject({
+      event_count: 1,
+      error: 'ServerError',
+      error_message: 'connection reset',
+    })
+    expect(reports[0]).toMatchObject({ severity: 'warning', context: { error_class: 'ServerError' } })
+    expect((await w.messages.load(w.message.id)).content).toBe('pong')
+  })
+
+  it('prompt POST fails with a 5xx: failed, error fallback, no recovery', async () => {
+    const w = world()
+    w.client.promptError = new ServerError('boom', { status: 500 })
+    const result = await w.turn().call()
+    expect(result.status).toBe('failed')
+    expect(result.error).toBeInstanceOf(ServerError)
+    expect(await w.messages.load(w.message.id)).toMatchObject({
+      status: 'error',
+      content: ERROR_FALLBACK_CONTENT,
+    })
+  })
+
+  it('404 before the prompt: recreate once (old session aborted), session.recreated_with_resend, the retry completes', async () => {
+    const w = world()
+    w.client.missing.add('ses_turn_test')
+    const result = await w.turn().call()
+    expect(result.status).toBe('completed')
+    expect(w.names()).toEqual([
+      'response.started',
+      'session.recreated_with_resend',
+      'stream.completed',
+      'turn.finished',
+    ])
+    expect(w.trace[1]?.[1]).toEqual({ session_id: 'ses_new_1', subject_id: w.subject.id })
+    expect(w.client.prompts.map((p) => p.sessionId)).toEqual(['ses_new_1'])
+    expect(w.client.aborted).toEqual(['ses_turn_test'])
+    expect((await w.records.load(w.subject.id)).opencodeSessionId).toBe('ses_new_1')
+  })
+
+  it('a second 404 after the recreate: failed', async () => {
+    const w = world()
+    w.client.missing.add('ses_turn_test')
+    w.client.missing.add('ses_new_1')
+    const result = await w.turn().call()
+    expect(result.status).toBe('failed')
+    expect(w.client.prompts).toHaveLength(0)
+    expect((await w.messages.load(w.message.id)).status).toBe('error')
+  })
+
+  it('a 404 on the prompt (after subscribing) recreates and re-sends the prompt on the new session', async () => {
+    const w = world()
+    let failOnce = true
+    const original = w.client.sendMessageAsync.bind(w.client)
+    w.client.sendMessageAsync = async (sessionId, text, options) => {
+      if (failOnce) {
+        failOnce = false
+        w.client.missing.add(sessionId)
+      }
+      return original(sessionId, text, options)
+    }
+    const result = await w.turn().call()
+    expect(result.status).toBe('completed')
+    expect(w.client.prompts.map((p) => p.sessionId)).toEqual(['ses_turn_test', 'ses_new_1'])
+  })
+
+  it('on_finalized throws: still completed, callback.error before turn.finished', async () => {
+    const w = world({
+      onFinalized: () => {
+        throw new Error('redis down')
+      },
+    })
+    const result = await w.turn().call()
+    expect(result.status).toBe('completed')
+    expect(w.names().slice(-2)).toEqual(['callback.error', 'turn.finished'])
+    expect(w.trace.at(-2)?.[1]).toEqual({ callback: 'on_finalized', error_class: 'Error' })
+    expect(reports.at(-1)?.context).toMatchObject({ callback: 'on_finalized', message_id: w.message.id })
+  })
+
+  it('on_turn_finished throws: callback.error then turn.finished, result unchanged', async () => {
+    const w = world({
+      onTurnFinished: () => {
+        throw new TypeError('broadcast failed')
+      },
+    })
+    const result = await w.turn().call()
+    expect(result.status).toBe('completed')
+    expect(w.names().slice(-2)).toEqual(['callback.error', 'turn.finished'])
+    expect(w.trace.at(-2)?.[1]).toEqual({ callback: 'on_turn_finished', error_class: 'TypeError' })
+  })
+
+  it('an empty exchange poll (Opencode error) is reported as a warning and the stream result stands', async () => {
+    const w = world()
+    const original = w.client.getMessages.bind(w.client)
+    w.client.getMessages = async (id) => {
+      if (w.client.prompts.length > 0) throw new ServerError('poll failed', { status: 500 })
+      return original(id)
+    }
+    const result = await w.turn().call()
+    expect(result.status).toBe('completed')
+    expect((await w.messages.load(w.message.id)).content).toBe('pong')
+    expect(reports[0]?.context).toMatchObject({
+      action: 'fetch_current_exchange',
+      session_id: 'ses_turn_test',
+    })
+  })
+})
+
+describe('Turn: the final exchange (host-layer §2.3.7–2.3.9)', () => {
+  it('waits for final text while the last step asked for tools, polling on the clock', async () => {
+    const w = world({ finalExchangeTimeoutMs: 60_000, finalExchangeRetryDelayMs: 2000 })
+    w.client.steps = [delta('Let me check.'), idle()]
+    const step1 = assistantMessage({ id: 'msg_1', text: 'Let me check.', finish: 'tool-calls', cost: 0.1 })
+    w.client.after = (poll) =>
+      poll < 3
+        ? [userMessage('ping'), step1]
+        : [userMessage('ping'), step1, assistantMessage({ id: 'msg_2', text: 'Done.', cost: 0.2 })]
+    const turn = w.turn().call()
+    while (w.client.log.filter((l) => l === 'messages_after').length < 3) {
+      await w.clock.advance(2000)
+    }
+    const result = await turn
+    expect(result.status).toBe('completed')
+    expect(w.names()).toContain('response.waiting_for_final_text')
+    expect((await w.messages.load(w.message.id)).content).toBe('Let me check.\n\nDone.')
+  })
+
+  it('gives up at the final-exchange deadline and finalizes what it has', async () => {
+    const w = world({ finalExchangeTimeoutMs: 10_000, finalExchangeRetryDelayMs: 2000 })
+    w.client.steps = [delta('Working'), idle()]
+    w.client.after = [userMessage('ping'), assistantMessage({ text: 'Working', finish: 'tool-calls' })]
+    const turn = w.turn().call()
+    for (let i = 0; i < 10 && w.finished.length === 0; i++) await w.clock.advance(2000)
+    const result = await turn
+    expect(result.status).toBe('completed')
+    const polls = w.client.log.filter((l) => l === 'messages_after').length
+    expect(polls).toBe(6) // the first fetch plus one per 2 s until the 10 s deadline
+  })
+
+  it('never matches a user message from before the turn with the same text', async () => {
+    const w = world()
+    w.client.before = [
+      userMessage('ping', 'msg_old'),
+      assistantMessage({ id: 'msg_old_a', text: 'old pong' }),
+    ]
+    w.client.steps = [idle()]
+    w.client.after = [...w.client.before]
+    const result = await w.turn().call()
+    expect(result.status).toBe('error') // the old answer is never finalized as this turn's
+  })
+
+  it('todos from todo.updated survive the authoritative final poll (stream-only parts keep their place)', async () => {
+    const w = world()
+    w.client.steps = [todos([{ content: 'Book hotel', status: 'pending' }]), delta('pong'), idle()]
+    const result = await w.turn().call()
+    expect(result.status).toBe('completed')
+    const row = await w.messages.load(w.message.id)
+    expect(row.partsJson?.map((p) => p.type)).toEqual(['tool', 'text'])
+    expect(row.partsJson?.[0]).toMatchObject({ tool: 'todowrite' })
+  })
+
+  it('defect 3: cost and tokens are summed over every assistant message of the tool loop', async () => {
+    const w = world()
+    w.client.steps = [delta('Done.'), idle()]
+    w.client.after = [
+      userMessage('ping'),
+      assistantMessage({
+        id: 'msg_1',
+        finish: 'tool-calls',
+        cost: 0.1,
+        tokens: { input: 100, output: 10, cache: { read: 5, write: 1 } },
+        parts: [toolPart('read', { filePath: 'a.txt' })],
+      }),
+      assistantMessage({
+        id: 'msg_2',
+        text: 'Done.',
+        cost: 0.2,
+        tokens: { input: 200, output: 20, cache: { read: 7, write: 2 } },
+      }),
+    ]
+    await w.turn().call()
+    expect(await w.messages.load(w.message.id)).toMatchObject({
+      cost: 0.3,
+      inputTokens: 300,
+      outputTokens: 30,
+      cacheReadTokens: 12,
+      cacheWriteTokens: 3,
+    })
+  })
+})
+
+describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', () => {
+  it('writes at most one snapshot per interval, only while something changed', async () => {
+    const snapshots: string[] = []
+    const w = world({ snapshotIntervalMs: 1000 })
+    const messages: MessagePort = Object.create(w.messages)
+    messages.snapshot = async (id, fields) => {
+      snapshots.push(String(fields.content))
+      return w.messages.snapshot(id, fields)
+    }
+    const steps = []
+    for (let i = 0; i < 50; i++) steps.push(delta(`${i} `), () => w.clock.advance(100)) // 5 s of deltas
+    steps.push(heartbeat(), () => w.clock.advance(5000), heartbeat(), idle())
+    w.client.steps = steps
+    await w.turn({ messages }).call()
+    expect(snapshots.length).toBeGreaterThanOrEqual(4)
+    expect(snapshots.length).toBeLessThanOrEqual(5) // 5 s of turn time, at most one write per second
+    expect(snapshots.at(-1)).toContain('49')
+  })
+
+  it('a snapshot refused because the row left pending stops the stream and aborts upstream', async () => {
+    const w = world({ snapshotIntervalMs: 0 })
+    let afterCancel = 0
+    w.client.steps = [
+      delta('Hel'),
+      () => w.messages.cancel(w.message.id), // another process: the user's stop button
+      delta('lo'),
+      () => afterCancel++,
+      delta(' world'),
+      idle(),
+    ]
+    const result = await w.turn().call()
+    expect(result.status).toBe('cancelled')
+    expect(afterCancel).toBe(0)
+    expect(w.client.aborted).toEqual(['ses_turn_test'])
+    expect(await w.messages.load(w.message.id)).toMatchObject({ status: 'cancelled', content: 'Hello' })
+  })
+
+  it('an AbortSignal mid-stream cancels the row, aborts upstream and keeps the streamed text', async () => {
+    const stop = new AbortController()
+    const w = world({ signal: stop.signal })
+    w.client.steps = [delta('Partial'), () => stop.abort(), delta(' never'), idle()]
+    const result = await w.turn().call()
+    expect(result.status).toBe('cancelled')
+    expect(w.client.aborted).toEqual(['ses_turn_test'])
+    expect(await w.messages.load(w.message.id)).toMatchObject({ status: 'cancelled', content: 'Partial' })
+    expect(w.finished).toHaveLength(1)
+  })
+
+  it('an AbortSignal before the prompt cancels without prompting or aborting upstream', async () => {
+    const stop = new AbortController()
+    stop.abort()
+    const w = world({ signal: stop.signal })
+    const result = await w.turn().call()
+    expect(result.status).toBe('cancelled')
+    expect(w.client.prompts).toHaveLength(0)
+    expect(w.client.aborted).toEqual([])
+    expect(await w.messages.load(w.message.id)).toMatchObject({
+      status: 'cancelled',
+      content: CANCELLED_CONTENT,
+    })
+  })
+
+  it('an abort after finalize changes nothing', async () => {
+    const stop = new AbortController()
+    const w = world({ signal: stop.signal, onFinalized: () => stop.abort() })
+    const result = await w.turn().call()
+    expect(result.status).toBe('completed')
+    expect((await w.messages.load(w.message.id)).status).toBe('completed')
+  })
+
+  it('touches activity every 5 minutes of stream time; a failing hook is reported and retried on the next event', async () => {
+    let ticks = 0
+    let failFirst = true
+    const w = world({
+      onActivityTick: () => {
+        if (failFirst) {
+          failFirst = false
+          throw new Error('redis blip')
+        }
+        ticks++
+      },
+    })
+    w.client.steps = [
+      heartbeat(),
+      () => w.clock.advance(300_000),
+      heartbeat(), // fails
+      heartbeat(), // retried, succeeds
+      heartbeat(), // throttled
+      delta('pong'),
+      idle(),
+    ]
+    await w.turn().call()
+    expect(ticks).toBe(1)
+    expect(reports[0]?.context).toMatchObject({ hook: 'on_activity_tick', feature: 'opencode.turn' })
+    expect((await w.messages.load(w.message.id)).lastActivityAt).not.toBeNull()
+  })
+
+  it('defect 5: errors inside error handling are contained; call() still resolves', async () => {
+    const w = world()
+    w.client.promptError = new Error('boom')
+    const messages: MessagePort = Object.create(w.messages)
+    messages.error = async () => {
+      throw new Error('db down')
+    }
+    const result = await w.turn({ messages }).call()
+    expect(result.status).toBe('failed')
+    expect(reports.map((r) => (r.error as Error).message)).toEqual(['boom', 'db down'])
+  })
+
+  it('attaches write-tool artifacts of a completed turn through the storage port', async () => {
+    const storage = new MemoryStorage()
+    const w = world()
+    w.client.after = [
+      userMessage('ping'),
+      assistantMessage({
+        id: 'msg_1',
+        finish: 'tool-calls',
+        parts: [toolPart('write', { filePath: '/work/notes.md', content: '# Notes' })],
+      }),
+      assistantMessage({ id: 'msg_2', text: 'pong' }),
+    ]
+    await w.turn({ artifacts: { storage } }).call()
+    const listed = await storage.list(w.message.id)
+    expect(listed.map((a) => [a.filename, a.contentType])).toEqual([['notes.md', 'text/markdown']])
+  })
+
+  it('call() runs once per Turn', async () => {
+    const w = world()
+    const turn = w.turn()
+    await turn.call()
+    await expect(turn.call()).rejects.toThrow(/runs once/)
+  })
+})
