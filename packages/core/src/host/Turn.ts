@@ -1,7 +1,13 @@
 import type { StreamEventsOptions } from '../wire/Client.js'
 import { type Clock, systemClock } from '../wire/Clock.js'
 import { reportSafely } from '../wire/ErrorReporter.js'
-import { AbortError, OpencodeError, SessionNotFoundError, StaleSessionError } from '../wire/errors.js'
+import {
+  AbortError,
+  InvalidArgumentError,
+  OpencodeError,
+  SessionNotFoundError,
+  StaleSessionError,
+} from '../wire/errors.js'
 import { Instrumentation } from '../wire/Instrumentation.js'
 import { mergeStreamOnlyParts } from '../wire/mergeFinalExchange.js'
 import { PartSource } from '../wire/PartSource.js'
@@ -29,8 +35,8 @@ export type TurnClient = Pick<
 
 /** The session lifecycle a turn uses. `Session` has it. */
 export interface TurnSession {
-  /** The subject row, as last read. */
-  readonly subject: SubjectRow
+  /** The subject row, as last read (fresh after a recreate). */
+  readonly subject?: SubjectRow
   /** The stored upstream session id, creating one when there is none. */
   ensure(): Promise<string>
   /** Replace a stale or deleted upstream session with a new one. */
@@ -59,8 +65,10 @@ export interface TurnOptions {
   /** The assistant message row the reply streams into (status `pending`). */
   message: RowId | { readonly id: RowId }
   messages: MessagePort
-  /** The subject's session (a {@link Session}); the subject row is read from it. */
+  /** The subject's session (a {@link Session}); its `subject` is the freshest copy of the row. */
   session: TurnSession
+  /** The subject row, when the session does not expose one. */
+  subject?: SubjectRow
   client: TurnClient
   /** The user's prompt. Sent once; it must round-trip exactly (it finds this turn's messages). */
   queryText: string
@@ -83,6 +91,8 @@ export interface TurnOptions {
   onActivityTick?: (subject: SubjectRow) => unknown
   /** Called before the stream opens: release pooled DB connections held by this job. */
   releaseConnections?: () => unknown
+  /** Shorthand for `artifacts: { storage }`: attach the files `write` tools created. */
+  storage?: StoragePort
   /** Attach artifacts of a completed turn: `write` tool files, and sandbox files when given. */
   artifacts?: {
     storage: StoragePort
@@ -211,7 +221,10 @@ export class Turn {
   }
 
   private get subject(): SubjectRow {
-    return this.options.session.subject
+    const subject = this.options.session.subject ?? this.options.subject
+    if (!subject)
+      throw new InvalidArgumentError('Turn needs the subject row: pass `subject` or a session with one')
+    return subject
   }
 
   /** The caller aborted, or the row left `pending` under us. */
@@ -478,7 +491,8 @@ export class Turn {
       await this.emitTurnFinished('cancelled')
       return
     }
-    const artifacts = this.options.artifacts
+    const artifacts =
+      this.options.artifacts ?? (this.options.storage ? { storage: this.options.storage } : undefined)
     if (artifacts) {
       await new MessageArtifacts({
         storage: artifacts.storage,
