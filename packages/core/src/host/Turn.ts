@@ -575,6 +575,7 @@ export class Turn {
   private async markError(reason: 'upstream_llm_error' | 'empty_stream'): Promise<void> {
     this.trace('response.error', { reason, message_id: this.messageId, subject_id: this.subject.id })
     await this.options.messages.error(this.messageId, this.options.errorFallbackContent)
+    await this.abortUpstream() // the agent may still be retrying: stop the spend
     await this.emitTurnFinished('error')
   }
 
@@ -603,6 +604,7 @@ export class Turn {
   private async handleUnexpectedError(error: unknown): Promise<void> {
     this.report(error, 'error', { message_id: this.messageId, error_class: errorName(error) })
     await this.contained(() => this.options.messages.error(this.messageId, this.options.errorFallbackContent))
+    await this.contained(() => this.abortUpstream())
     await this.emitTurnFinished('failed', error)
   }
 

@@ -275,7 +275,9 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
       content: ERROR_FALLBACK_CONTENT,
     })
     const upstream = reports.find((r) => String((r.error as Error).message).startsWith('Upstream LLM error'))
-    expect(String((upstream?.error as Error | undefined)?.message)).toBe('Upstream LLM error: APIError - Bad Request')
+    expect(String((upstream?.error as Error | undefined)?.message)).toBe(
+      'Upstream LLM error: APIError - Bad Request',
+    )
     expect(upstream?.severity).toBe('error')
   })
 
@@ -286,6 +288,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
     const result = await w.turn().call()
     expect(result.status).toBe('error')
     expect(w.trace.find(([n]) => n === 'response.error')?.[1]).toMatchObject({ reason: 'empty_stream' })
+    expect(w.client.aborted).toEqual(['ses_turn_test']) // the agent may still be retrying: stop the spend
   })
 
   it('stream dies after the prompt was accepted: reported, stream.interrupted, recovered from the last assistant', async () => {

@@ -1,0 +1,181 @@
+// Turn end to end: a real `opencode serve` (offline, scripted fake LLM), the knex adapter on a
+// SQLite file and on PostgreSQL, and attachments through the storage port.
+import { Client, type CreateSessionInput, Session, Turn, type TurnOptions } from '@opencode-kit/core'
+import { MemoryStorage } from '@opencode-kit/core/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { E2E_DATABASES, openTurnDatabase, type TurnDatabase } from '../support/database.js'
+import { FINAL_TEXT } from '../support/fakeLlm.js'
+import { type RealOpencode, startRealOpencode } from '../support/opencodeServer.js'
+
+/** The real client, counting what the tests assert on. */
+class CountingClient extends Client {
+  readonly created: string[] = []
+  readonly aborted: string[] = []
+  override async createSession(input?: CreateSessionInput) {
+    const session = await super.createSession(input)
+    this.created.push(session.id)
+    return session
+  }
+  override async abortSession(id: string) {
+    this.aborted.push(id)
+    return super.abortSession(id)
+  }
+}
+
+describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (databaseName) => {
+  let server: RealOpencode
+  let db: TurnDatabase
+  let client: CountingClient
+  const storage = new MemoryStorage()
+
+  beforeAll(async () => {
+    server = await startRealOpencode({ slowDelayMs: 150 })
+    db = await openTurnDatabase(databaseName)
+    client = new CountingClient({ baseUrl: server.url })
+  }, 60_000)
+  afterAll(async () => {
+    await db?.drop()
+    await server?.close()
+  })
+
+  async function runTurn(
+    queryText: string,
+    options: { subjectId?: string | number; turn?: Partial<TurnOptions> } = {},
+  ) {
+    const subjectId = options.subjectId ?? (await db.insertSubject('e2e'))
+    const messageId = await db.insertMessage(subjectId)
+    const session = new Session({ subject: await db.records.load(subjectId), records: db.records, client })
+    const trace: [string, Record<string, unknown>][] = []
+    const result = await new Turn({
+      message: messageId,
+      messages: db.messages,
+      session,
+      client,
+      queryText,
+      storage,
+      tracer: (name, payload) => trace.push([name, payload]),
+      emptyStreamRetryDelayMs: 200,
+      finalExchangeRetryDelayMs: 200,
+      finalExchangeTimeoutMs: 15_000,
+      ...options.turn,
+    }).call()
+    const row = await db.messages.load(messageId)
+    const subject = await db.records.load(subjectId)
+    return { result, row, subject, trace, names: trace.map(([n]) => n), messageId, subjectId }
+  }
+
+  it('plain reply: completed, content and cost persisted', async () => {
+    const { result, row, names } = await runTurn('Say hello')
+    expect(result.status).toBe('completed')
+    expect(row.status).toBe('completed')
+    expect(row.content?.trim()).toBe(FINAL_TEXT)
+    expect(row.cost).toBeGreaterThan(0)
+    expect(row.inputTokens).toBe(10)
+    expect(names).toEqual(['response.started', 'session.created', 'stream.completed', 'turn.finished'])
+  })
+
+  it('write tool then final text: the file is attached through storage', async () => {
+    const { result, row, messageId } = await runTurn('Write the notes [write notes.md]')
+    expect(result.status).toBe('completed')
+    expect(row.content?.trim()).toBe(FINAL_TEXT)
+    expect(row.toolCallsJson?.map((part) => part.tool)).toEqual(['write'])
+    const attachments = await storage.list(messageId)
+    expect(attachments.map((a) => [a.filename, a.contentType])).toEqual([['notes.md', 'text/markdown']])
+  })
+
+  it('todowrite: the todo list survives the authoritative final poll', async () => {
+    const { result, row } = await runTurn('Plan it [todo]')
+    expect(result.status).toBe('completed')
+    const todoPart = row.partsJson?.find((part) => part.tool === 'todowrite')
+    const todos = (todoPart?.input as { todos?: { content: string; status: string }[] } | undefined)?.todos
+    expect(todos?.length).toBeGreaterThan(0)
+    expect(todos?.[0]).toMatchObject({ content: expect.any(String), status: expect.any(String) })
+  })
+
+  it('multi-step tool loop: cost and tokens summed over every step', async () => {
+    const { result, row, subject } = await runTurn('Run the steps [steps 3]')
+    expect(result.status).toBe('completed')
+    const messages = await client.getMessages(String(subject.opencodeSessionId))
+    const assistants = messages.filter((m) => m.info?.role === 'assistant')
+    expect(assistants.length).toBe(4)
+    const summed = assistants.reduce((sum, m) => sum + Number(m.info?.cost ?? 0), 0)
+    expect(row.cost).toBeCloseTo(summed, 12)
+    expect(row.inputTokens).toBe(40)
+    expect(row.outputTokens).toBe(20)
+    expect(row.toolCallsJson).toHaveLength(3)
+  })
+
+  it('the LLM answers 400: the turn ends error with the upstream reason', async () => {
+    const { result, row, trace } = await runTurn('Fail please [llm400]')
+    expect(result.status).toBe('error')
+    expect(row.status).toBe('error')
+    const upstream = trace.find(([name]) => name === 'response.upstream_error')?.[1]
+    expect(upstream).toMatchObject({ error_name: 'APIError', status_code: 400 })
+    expect(trace.find(([name]) => name === 'response.error')?.[1]).toMatchObject({
+      reason: 'upstream_llm_error',
+    })
+  })
+
+  it('the LLM answers 500: observers see the retries, the turn deadline ends it as error, upstream aborted', async () => {
+    let retries = 0
+    const { result, row, names, subject } = await runTurn('Keep failing [llm500]', {
+      turn: {
+        stream: { timeoutMs: 6000 },
+        finalExchangeTimeoutMs: 1000,
+        observe: (reply) => reply.addObserver({ sessionRetried: () => retries++ }),
+      },
+    })
+    expect(retries).toBeGreaterThan(0)
+    expect(names).toContain('stream.interrupted')
+    expect(result.status).toBe('error')
+    expect(row.status).toBe('error')
+    expect(client.aborted).toContain(subject.opencodeSessionId)
+  }, 60_000)
+
+  it('cancel mid-stream: the row ends cancelled with the partial text, upstream aborted', async () => {
+    const stop = new AbortController()
+    const { result, row, subject } = await runTurn('Talk slowly [slow]', {
+      turn: {
+        signal: stop.signal,
+        observe: (reply) =>
+          reply.addObserver({
+            partChanged: ({ part }) => {
+              if (part.type === 'text' && String(part.content).length > 10) stop.abort()
+            },
+          }),
+      },
+    })
+    expect(result.status).toBe('cancelled')
+    expect(row.status).toBe('cancelled')
+    expect(row.content?.length).toBeGreaterThan(10)
+    expect(row.content).not.toContain(FINAL_TEXT)
+    expect(client.aborted).toContain(subject.opencodeSessionId)
+  })
+
+  it('a session deleted upstream between two turns is recreated once, loudly, and the prompt re-sent', async () => {
+    const first = await runTurn('First turn')
+    expect(first.result.status).toBe('completed')
+    const oldSession = String(first.subject.opencodeSessionId)
+    await client.deleteSession(oldSession)
+    const second = await runTurn('Second turn', { subjectId: first.subjectId })
+    expect(second.result.status).toBe('completed')
+    expect(second.names).toContain('session.recreated_with_resend')
+    expect(second.subject.opencodeSessionId).not.toBe(oldSession)
+    expect(second.row.content?.trim()).toBe(FINAL_TEXT)
+  })
+
+  it('two turns racing on one subject share exactly one upstream session', async () => {
+    const subjectId = await db.insertSubject('race')
+    const before = client.created.length
+    const [a, b] = await Promise.all([
+      runTurn('Racing turn A', { subjectId }),
+      runTurn('Racing turn B', { subjectId }),
+    ])
+    expect(client.created.length - before).toBe(1)
+    expect(a.subject.opencodeSessionId).toBe(b.subject.opencodeSessionId)
+    for (const turn of [a, b]) {
+      expect(turn.result.status).toBe('completed')
+      expect(turn.row.content).toContain(FINAL_TEXT)
+    }
+  }, 60_000)
+})
