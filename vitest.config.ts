@@ -46,6 +46,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // The runnable examples, driven like a user would (a browser, a job queue).
+      {
+        resolve: { alias },
+        test: {
+          name: 'examples',
+          root: fileURLToPath(new URL('./examples', import.meta.url)),
+          include: ['*/test/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 })

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Finds or starts the services the test suites need, and stops what it started.
 //
-//   node scripts/services.mjs start [--state DIR] [--private postgres,mariadb] [--no-s3]
+//   node scripts/services.mjs start [--state DIR] [--private postgres,mariadb,redis] [--no-s3]
+//                                   [--no-redis] [--no-browser]
 //   node scripts/services.mjs stop  [--state DIR]
 //   node scripts/services.mjs env   [--state DIR]     (prints `export NAME=value` lines)
 //
@@ -9,7 +10,9 @@
 // default address (127.0.0.1:5432, 127.0.0.1:3306) when it answers, else a private server started
 // here: binaries from the machine or from apt, data in a temp dir, a free loopback port, run as an
 // unprivileged user (PostgreSQL refuses root). `--private` forces the private path, so CI exercises
-// what a fresh machine would run. The S3-compatible server (s3rver) is always started privately.
+// what a fresh machine would run. Redis (REDIS_URL or 127.0.0.1:6379, else private) backs the
+// job-queue example; Debian's Chromium is installed for the browser test when missing. The
+// S3-compatible server (s3rver) is always started privately.
 // What was started is recorded in DIR/state.json; `stop` stops exactly that and removes its data.
 import { execFileSync, spawn } from 'node:child_process'
 import {
@@ -24,7 +27,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -38,11 +41,20 @@ const isRoot = process.getuid?.() === 0
 const log = (message) => process.stderr.write(`[services] ${message}\n`)
 
 function parseArgs(argv) {
-  const args = { command: argv[0], state: join(repo, '.services'), private: new Set(), s3: true }
+  const args = {
+    command: argv[0],
+    state: join(repo, '.services'),
+    private: new Set(),
+    s3: true,
+    redis: true,
+    browser: true,
+  }
   for (let i = 1; i < argv.length; i++) {
     if (argv[i] === '--state') args.state = resolve(argv[++i])
     else if (argv[i] === '--private') for (const name of argv[++i].split(',')) args.private.add(name)
     else if (argv[i] === '--no-s3') args.s3 = false
+    else if (argv[i] === '--no-redis') args.redis = false
+    else if (argv[i] === '--no-browser') args.browser = false
     else throw new Error(`unknown option ${argv[i]}`)
   }
   return args
@@ -109,6 +121,22 @@ async function mysqlAnswers(url) {
   } finally {
     await connection?.end().catch(() => {})
   }
+}
+
+/** A Redis PING over a raw socket (no client library needed). */
+function redisAnswers(url) {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolveAnswer) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379) })
+    const done = (ok) => {
+      socket.destroy()
+      resolveAnswer(ok)
+    }
+    socket.setTimeout(3000, () => done(false))
+    socket.on('error', () => done(false))
+    socket.on('connect', () => socket.write('PING\r\n'))
+    socket.on('data', (data) => done(data.toString().startsWith('+PONG')))
+  })
 }
 
 let aptUpdated = false
@@ -250,6 +278,39 @@ async function startPrivateMariadb() {
   return { url, started: { kind: 'mariadb', pid: child.pid, dir } }
 }
 
+async function startPrivateRedis() {
+  const find = () => ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(existsSync)
+  let server = find()
+  if (!server) {
+    aptInstall('redis-server')
+    server = find()
+  }
+  if (!server) throw new Error('redis-server not found after installing the redis-server package')
+  const dir = mkdtempSync(join(tmpdir(), 'opencode-kit-redis-'))
+  const port = await freePort()
+  log(`starting a private Redis on 127.0.0.1:${port}`)
+  const child = spawn(
+    server,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { detached: true, stdio: 'ignore' },
+  )
+  child.unref()
+  const url = `redis://127.0.0.1:${port}`
+  await waitFor('private Redis', () => redisAnswers(url), 30_000)
+  return { url, started: { kind: 'redis', pid: child.pid, dir } }
+}
+
+/** Debian's Chromium for the browser tests (browser downloads are not possible here). */
+function ensureChromium() {
+  const find = () =>
+    [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+      (p) => p && existsSync(p),
+    )
+  if (find()) return
+  aptInstall('chromium')
+  if (!find()) throw new Error('chromium not found after installing the chromium package')
+}
+
 async function startS3(stateDir) {
   const dir = mkdtempSync(join(tmpdir(), 'opencode-kit-s3-'))
   const port = await freePort()
@@ -317,6 +378,20 @@ async function start(args) {
     record(my.started)
     next.env.MYSQL_URL = my.url
   }
+
+  const redisCandidate = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  if (args.redis) {
+    if (!args.private.has('redis') && (await redisAnswers(redisCandidate))) {
+      log(`using Redis at ${redisCandidate}`)
+      next.env.REDIS_URL = redisCandidate
+    } else {
+      const redis = await startPrivateRedis()
+      record(redis.started)
+      next.env.REDIS_URL = redis.url
+    }
+  }
+
+  if (args.browser) ensureChromium()
 
   if (args.s3) {
     const s3 = await startS3(args.state)

@@ -98,7 +98,15 @@ try {
   if (!skipPrivate) {
     say('starting private PostgreSQL and MariaDB (the fresh-machine path)')
     const privateEnv = parseEnv(
-      services('start', ['--state', privateState, '--private', 'postgres,mariadb', '--no-s3']),
+      services('start', [
+        '--state',
+        privateState,
+        '--private',
+        'postgres,mariadb',
+        '--no-s3',
+        '--no-redis',
+        '--no-browser',
+      ]),
     )
     runSuite(
       'adapter smoke tests against the private servers',

@@ -106,8 +106,14 @@ export async function startRealOpencode(options: { slowDelayMs?: number } = {}):
   child.stderr?.on('data', (chunk) => (output += chunk))
   const url = `http://127.0.0.1:${port}`
   const close = async () => {
-    child.kill('SIGTERM')
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      // opencode can linger on SIGTERM while a session still winds down: give it 5 s, then kill.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    }
     await llm.close()
     rmSync(root, { recursive: true, force: true })
   }
