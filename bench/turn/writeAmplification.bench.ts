@@ -1,0 +1,110 @@
+/**
+ * Write amplification: how many database writes one turn costs through the MessagePort, with the
+ * default snapshot throttle, for a 60 s turn (on a simulated clock) of 10k, 50k and 100k events.
+ * Baseline, measured in the same run: a naive host that writes on every event.
+ * Target: ≤ 1 snapshot per second of turn time, independent of the event count.
+ * Run with `npm run bench -- writeAmplification`.
+ */
+import {
+  type MessagePort,
+  type OpencodeEvent,
+  type OpencodeMessage,
+  Session,
+  Turn,
+  type TurnClient,
+} from '../../packages/core/src/index.js'
+import { ManualClock, MemoryMessagePort, MemoryRecordPort } from '../../packages/core/src/testing/index.js'
+
+const TURN_SECONDS = 60
+const SESSION = 'ses_bench'
+
+/** A wire client that plays `count` deltas spread evenly over the turn, on the manual clock. */
+function scriptedClient(clock: ManualClock, count: number): TurnClient {
+  let prompted = false
+  const answer: OpencodeMessage[] = [
+    { info: { id: 'msg_u', role: 'user' }, parts: [{ id: 'p_u', type: 'text', text: 'go' }] },
+    {
+      info: {
+        id: 'msg_a',
+        role: 'assistant',
+        finish: 'stop',
+        time: { created: 1, completed: 2 },
+        cost: 0.01,
+      },
+      parts: [{ id: 'p_a', type: 'text', text: 'x'.repeat(count) }],
+    },
+  ]
+  return {
+    getMessages: async () => (prompted ? answer : []),
+    sendMessageAsync: async () => {
+      prompted = true
+    },
+    abortSession: async () => true,
+    streamEvents: async (options, onEvent) => {
+      await options.onSubscribed?.()
+      const step = (TURN_SECONDS * 1000) / count
+      for (let i = 0; i < count; i++) {
+        await clock.advance(step)
+        const event: OpencodeEvent = {
+          type: 'message.part.delta',
+          properties: { sessionID: SESSION, messageID: 'msg_a', partID: 'p_a', field: 'text', delta: 'x' },
+        }
+        await options.onActivityTick?.(event)
+        await onEvent(event)
+      }
+      await onEvent({ type: 'session.status', properties: { sessionID: SESSION, status: { type: 'idle' } } })
+    },
+  }
+}
+
+async function measure(count: number): Promise<{ snapshots: number; touches: number; terminal: number }> {
+  const clock = new ManualClock()
+  const records = new MemoryRecordPort()
+  const subject = records.insert({ opencodeSessionId: SESSION })
+  const store = new MemoryMessagePort()
+  const message = store.insert()
+  const counts = { snapshots: 0, touches: 0, terminal: 0 }
+  const messages: MessagePort = {
+    load: (id) => store.load(id),
+    finalize: (id, f) => (counts.terminal++, store.finalize(id, f)),
+    error: (id, c) => (counts.terminal++, store.error(id, c)),
+    cancel: (id) => (counts.terminal++, store.cancel(id)),
+    update: (id, f) => (counts.terminal++, store.update(id, f)),
+    snapshot: (id, f) => (counts.snapshots++, store.snapshot(id, f)),
+    touchActivity: (id, at) => (counts.touches++, store.touchActivity(id, at)),
+  }
+  const client = scriptedClient(clock, count)
+  const session = new Session({
+    subject,
+    records,
+    client: { ...client, createSession: async () => ({ id: SESSION }), deleteSession: async () => true },
+  })
+  const result = await new Turn({
+    message: message.id,
+    messages,
+    session,
+    client,
+    queryText: 'go',
+    clock,
+  }).call()
+  if (!result.completed) throw new Error(`turn ended ${result.status}`)
+  return counts
+}
+
+const figures: Record<string, number> = {}
+console.log(`A ${TURN_SECONDS} s turn (simulated clock), default throttle (1 snapshot/s):`)
+console.log('  events    snapshots  activity  terminal  naive writes  writes saved')
+for (const count of [10_000, 50_000, 100_000]) {
+  const c = await measure(count)
+  const writes = c.snapshots + c.touches + c.terminal
+  console.log(
+    `  ${String(count).padStart(7)}  ${String(c.snapshots).padStart(9)}  ${String(c.touches).padStart(8)}  ${String(c.terminal).padStart(8)}  ${String(count).padStart(12)}  ${(count / writes).toFixed(0).padStart(10)}×`,
+  )
+  figures[`snapshots_per_second_${count / 1000}k`] = c.snapshots / TURN_SECONDS
+  figures[`writes_vs_naive_${count / 1000}k`] = writes / count
+}
+const perSecond = figures.snapshots_per_second_50k ?? 0
+console.log(
+  `target: ≤ 1 snapshot per second at 50k events → ${perSecond.toFixed(2)}/s ${perSecond <= 1 ? '✓' : '✗'}`,
+)
+console.log(JSON.stringify({ write_amplification: figures }))
