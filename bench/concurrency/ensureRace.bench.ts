@@ -67,13 +67,11 @@ try {
   if (solo.outcomes.some((o) => o.kind === 'failed')) throw new Error('the solo baseline failed')
   console.log(
     JSON.stringify({
-      ensure_race: {
-        processes: PROCESSES,
-        max_sessions_per_subject: Math.max(...createdPerSubject),
-        orphans,
-        failures,
-        race_vs_solo_time_ratio: raceMs / soloMs,
-      },
+      ensure_race_sessions_per_subject: Math.max(...createdPerSubject),
+      ensure_race_processes: PROCESSES,
+      ensure_race_orphans: orphans,
+      ensure_race_failures: failures,
+      ensure_race_vs_solo_time_ratio: raceMs / soloMs,
     }),
   )
 } finally {
