@@ -46,6 +46,16 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // The guide's code samples, type-checked.
+      {
+        resolve: { alias },
+        test: {
+          name: 'docs',
+          root: fileURLToPath(new URL('./docs', import.meta.url)),
+          include: ['test/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
       // The runnable examples, driven like a user would (a browser, a job queue).
       {
         resolve: { alias },

@@ -1,0 +1,40 @@
+// Minimal shapes of third-party libraries the documentation mentions but the repo does not install.
+declare module '@sentry/node' {
+  export function captureException(error: unknown, context?: { level?: string; extra?: unknown }): string
+}
+
+declare module '@opentelemetry/api' {
+  interface Span {
+    end(): void
+    recordException(error: Error): void
+  }
+  interface Tracer {
+    startActiveSpan<T>(
+      name: string,
+      options: { attributes?: Record<string, string> },
+      run: (span: Span) => T,
+    ): T
+  }
+  export const trace: { getTracer(name: string): Tracer }
+}
+
+declare module 'umzug' {
+  export class SequelizeStorage {
+    constructor(options: { sequelize: unknown; tableName?: string })
+  }
+  export class Umzug {
+    constructor(options: { migrations: unknown; context?: unknown; storage?: unknown; logger?: unknown })
+    up(): Promise<unknown[]>
+  }
+}
+
+declare module 'my-opencode-adapter' {
+  import type { MessagePort, RecordPort } from '@opencode-kit/core'
+
+  interface Db {
+    query(sql: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
+    dropSchemaAndClose(): Promise<void>
+  }
+  export function connectToAFreshSchema(): Promise<Db>
+  export function myAdapter(db: Db): { records: RecordPort; messages: MessagePort }
+}
