@@ -1,1 +1,4 @@
-export {}
+export * from './OpencodeStandIn.js'
+export * from './Scenario.js'
+export * from './standInHandlers.js'
+export * from './startOpencodeStandIn.js'

@@ -1,0 +1,447 @@
+import type { JsonObject, OpencodeEvent } from '../../wire/types.js'
+import { IdSource } from './IdSource.js'
+import { type Scenario, scenario } from './Scenario.js'
+import { renderTurn, type ScriptStep, type StoredMessage, snapshotMessages } from './TurnScript.js'
+
+/** Counts a test can assert on ("exactly one session, prompt sent once"). */
+export interface StandInStats {
+  sessionsCreated: number
+  sessionsDeleted: number
+  sessionsAborted: number
+  prompts: number
+  promptsBySession: Record<string, number>
+  eventStreamsOpened: number
+}
+
+/** Options of {@link OpencodeStandIn}. */
+export interface OpencodeStandInOptions {
+  /** The scenario for a prompt when none is queued (default: a short reply quoting the prompt). */
+  respond?: (prompt: { sessionId: string; text: string }) => Scenario
+  /** Runs between two events of a turn (default: yield to the event loop). Pace or pause turns here. */
+  pace?: () => Promise<void>
+  /** `server.heartbeat` interval on open event streams in ms (default 10 000; 0 = none). */
+  heartbeatMs?: number
+  /** Require HTTP basic auth with this password (user `opencode`). */
+  password?: string
+  /** `directory` reported in sessions and messages (default `/standin/project`). */
+  directory?: string
+}
+
+interface StandInSession {
+  info: JsonObject
+  messages: StoredMessage[]
+  running: Promise<void> | undefined
+  abort: (() => void) | undefined
+  queue: string[]
+}
+
+interface Subscriber {
+  push(event: OpencodeEvent): void
+  drop(): void
+}
+
+interface ForcedFailure {
+  method: string
+  path: RegExp
+  status: number
+  body: unknown
+}
+
+const VERSION = '1.18.33'
+const utf8 = new TextEncoder()
+const json = (value: unknown, status = 200) =>
+  new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } })
+const notFound = (id: string) =>
+  json({ name: 'NotFoundError', data: { message: `Session not found: ${id}` } }, 404)
+const yieldToLoop = () =>
+  new Promise<void>((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+  )
+
+/**
+ * An in-process OpenCode server for tests and demos: the HTTP + SSE API the wire client uses,
+ * answering prompts with scripted {@link Scenario}s that reproduce a real 1.18 server's event
+ * sequences and final messages. Transport-agnostic (`handle(Request) → Response`): serve it through
+ * MSW ({@link standInHandlers}) or a real loopback port ({@link startOpencodeStandIn}).
+ *
+ * @example
+ * ```ts
+ * const standIn = new OpencodeStandIn()
+ * standIn.enqueue(scenario().text('Hi there').cost(0.0001, { input: 5, output: 2 }))
+ * const server = setupServer(...standInHandlers(standIn, { baseUrl: 'http://opencode.test' }))
+ * // … run a Turn against new Client({ baseUrl: 'http://opencode.test' }) …
+ * expect(standIn.stats).toMatchObject({ sessionsCreated: 1, prompts: 1 })
+ * ```
+ */
+export class OpencodeStandIn {
+  /** Live counters. */
+  readonly stats: StandInStats = {
+    sessionsCreated: 0,
+    sessionsDeleted: 0,
+    sessionsAborted: 0,
+    prompts: 0,
+    promptsBySession: {},
+    eventStreamsOpened: 0,
+  }
+  private readonly ids = new IdSource()
+  private readonly sessions = new Map<string, StandInSession>()
+  private readonly subscribers = new Set<Subscriber>()
+  private readonly queued: Scenario[] = []
+  private readonly failures: ForcedFailure[] = []
+  private readonly replies = new Map<string, (answer: JsonObject) => void>()
+  private readonly reconnectWaiters: (() => void)[] = []
+  private readonly options: OpencodeStandInOptions
+  private closed = false
+
+  constructor(options: OpencodeStandInOptions = {}) {
+    this.options = options
+  }
+
+  /** Answer the next prompt (FIFO) with `next`, instead of `respond`. */
+  enqueue(...next: Scenario[]): this {
+    this.queued.push(...next)
+    return this
+  }
+
+  /** Make the next request matching `method` and `path` answer `status` (then behave normally). */
+  failNext(
+    method: string,
+    path: RegExp,
+    status: number,
+    body: unknown = { name: 'UnknownError', data: { message: 'injected failure' } },
+  ): this {
+    this.failures.push({ method: method.toUpperCase(), path, status, body })
+    return this
+  }
+
+  /** Forget a session as if it was deleted upstream: later calls answer 404, nothing is counted. */
+  forgetSession(id: string): void {
+    this.sessions.get(id)?.abort?.()
+    this.sessions.delete(id)
+  }
+
+  /** Ids of the sessions that exist. */
+  get sessionIds(): string[] {
+    return [...this.sessions.keys()]
+  }
+
+  /** Wait until every running turn has finished (or stalled forever: use with care). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const running = [...this.sessions.values()].map((s) => s.running).filter(Boolean)
+      if (running.length === 0) return
+      await Promise.all(running)
+    }
+  }
+
+  /** End every event stream and stop every turn. */
+  close(): void {
+    this.closed = true
+    for (const session of this.sessions.values()) session.abort?.()
+    for (const subscriber of [...this.subscribers]) subscriber.drop()
+    for (const wake of this.reconnectWaiters.splice(0)) wake()
+  }
+
+  /** Serve one HTTP request. */
+  async handle(request: Request): Promise<Response> {
+    const url = new URL(request.url)
+    const method = request.method.toUpperCase()
+    const path = url.pathname.replace(/\/+$/, '') || '/'
+    if (this.options.password && !this.authorized(request)) return json({ name: 'Unauthorized' }, 401)
+    const forced = this.failures.findIndex((f) => f.method === method && f.path.test(path))
+    if (forced >= 0) {
+      const [failure] = this.failures.splice(forced, 1)
+      return json(failure?.body, failure?.status)
+    }
+    const route = `${method} ${path}`
+    let m: RegExpMatchArray | null
+    if (route === 'GET /global/health') return json({ healthy: true, version: VERSION })
+    if (route === 'GET /event') return this.eventStream(request)
+    if (route === 'POST /session') return this.createSession(await this.body(request))
+    if (route === 'GET /session') return json([...this.sessions.values()].map((s) => s.info))
+    if (route === 'GET /session/status') return json(this.statuses())
+    if ((m = route.match(/^GET \/session\/([^/]+)$/))) return this.withSession(m[1], (s) => json(s.info))
+    if ((m = route.match(/^PATCH \/session\/([^/]+)$/))) {
+      const changes = await this.body(request)
+      return this.withSession(m[1], (s) => {
+        if (typeof changes.title === 'string') s.info.title = changes.title
+        if (Array.isArray(changes.permission)) s.info.permission = changes.permission
+        return json(s.info)
+      })
+    }
+    if ((m = route.match(/^DELETE \/session\/([^/]+)$/))) {
+      const id = decodeURIComponent(m[1] ?? '')
+      return this.withSession(id, (s) => {
+        s.abort?.()
+        this.sessions.delete(id)
+        this.stats.sessionsDeleted++
+        return json(true)
+      })
+    }
+    if ((m = route.match(/^POST \/session\/([^/]+)\/abort$/))) {
+      // Like the real server: 200 true, even for an unknown session.
+      this.stats.sessionsAborted++
+      this.sessions.get(decodeURIComponent(m[1] ?? ''))?.abort?.()
+      return json(true)
+    }
+    if ((m = route.match(/^GET \/session\/([^/]+)\/message$/))) {
+      return this.withSession(m[1], (s) => json(snapshotMessages(s.messages)))
+    }
+    if ((m = route.match(/^POST \/session\/([^/]+)\/(prompt_async|message)$/))) {
+      return this.prompt(decodeURIComponent(m[1] ?? ''), await this.body(request), m[2] === 'message')
+    }
+    if ((m = route.match(/^POST \/(permission|question)\/([^/]+)\/(reply|reject)$/))) {
+      const resolve = this.replies.get(decodeURIComponent(m[2] ?? ''))
+      if (!resolve) return json({ name: 'NotFoundError', data: { message: 'no such request' } }, 404)
+      resolve({ ...(await this.body(request)), rejected: m[3] === 'reject' })
+      return json(true)
+    }
+    if (route === 'GET /question') return json([])
+    return json({ name: 'NotFoundError', data: { message: `no route ${route}` } }, 404)
+  }
+
+  // ── sessions and prompts ──────────────────────────────────────────────────────────────────────
+
+  private createSession(body: JsonObject): Response {
+    const id = this.ids.next('ses')
+    const now = Date.now()
+    const info: JsonObject = {
+      id,
+      slug: id.slice(-8),
+      version: VERSION,
+      projectID: 'global',
+      directory: this.directory,
+      title: typeof body.title === 'string' ? body.title : `New session - ${new Date(now).toISOString()}`,
+      time: { created: now, updated: now },
+      cost: 0,
+      tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } },
+    }
+    if (Array.isArray(body.permission)) info.permission = body.permission
+    if (typeof body.parentID === 'string') info.parentID = body.parentID
+    this.sessions.set(id, { info, messages: [], running: undefined, abort: undefined, queue: [] })
+    this.stats.sessionsCreated++
+    this.broadcast({
+      id: this.ids.next('evt'),
+      type: 'session.created',
+      properties: { sessionID: id, info },
+    } as OpencodeEvent)
+    return json(info)
+  }
+
+  private async prompt(id: string, body: JsonObject, sync: boolean): Promise<Response> {
+    const session = this.sessions.get(id)
+    if (!session) return notFound(id)
+    const parts = Array.isArray(body.parts) ? (body.parts as JsonObject[]) : []
+    const text = parts
+      .filter((p) => p.type === 'text')
+      .map((p) => String(p.text ?? ''))
+      .join('\n\n')
+    this.stats.prompts++
+    this.stats.promptsBySession[id] = (this.stats.promptsBySession[id] ?? 0) + 1
+    const script =
+      this.queued.shift() ?? this.options.respond?.({ sessionId: id, text }) ?? defaultReply(text)
+    if (script.failPrompt) return json(script.failPrompt.body ?? null, script.failPrompt.status)
+    const agent = typeof body.agent === 'string' ? body.agent : 'build'
+    const previous = session.running ?? Promise.resolve()
+    const run = previous.then(() =>
+      this.play(
+        session,
+        renderTurn(script, {
+          sessionId: id,
+          prompt: text,
+          agent,
+          ids: this.ids,
+          now: () => Date.now(),
+          directory: this.directory,
+        }),
+      ),
+    )
+    session.running = run
+    void run.finally(() => {
+      if (session.running === run) session.running = undefined
+    })
+    if (!sync) return new Response(null, { status: 204 })
+    await run
+    const last = snapshotMessages(session.messages).at(-1)
+    return json(last ?? null)
+  }
+
+  /** Play a rendered turn: apply each step's effect, then send its event to every subscriber. */
+  private async play(session: StandInSession, steps: ScriptStep[]): Promise<void> {
+    let aborted = false
+    let wake: (() => void) | undefined
+    session.abort = () => {
+      aborted = true
+      wake?.()
+    }
+    const sessionId = String(session.info.id)
+    try {
+      for (const step of steps) {
+        if (aborted || this.closed) break
+        if (step.type === 'stall') {
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
+          break
+        }
+        if (step.type === 'disconnect') {
+          for (const subscriber of [...this.subscribers]) subscriber.drop()
+          // The turn goes on once somebody listens again (a real server would not wait; a test would lose events).
+          await new Promise<void>((resolve) => {
+            wake = resolve
+            this.reconnectWaiters.push(resolve)
+          })
+          continue
+        }
+        if (step.type === 'await') {
+          const answer = await new Promise<JsonObject | undefined>((resolve) => {
+            wake = () => resolve(undefined)
+            this.replies.set(step.requestId, resolve)
+            this.broadcast(step.event)
+          })
+          this.replies.delete(step.requestId)
+          if (!answer) break
+          const type = `${step.kind}.${answer.rejected ? 'rejected' : 'replied'}`
+          this.broadcast({
+            id: this.ids.next('evt'),
+            type,
+            properties: {
+              sessionID: sessionId,
+              requestID: step.requestId,
+              reply: answer.reply,
+              answers: answer.answers,
+            },
+          } as OpencodeEvent)
+          continue
+        }
+        step.effect?.(session.messages)
+        this.broadcast(step.event)
+        await (this.options.pace?.() ?? yieldToLoop())
+      }
+      if (aborted && this.sessions.has(sessionId)) this.endAborted(session)
+    } finally {
+      session.abort = undefined
+    }
+  }
+
+  /** What the real server does on abort: MessageAbortedError, idle; the text so far is kept. */
+  private endAborted(session: StandInSession): void {
+    const sessionId = String(session.info.id)
+    const error = { name: 'MessageAbortedError', data: { message: 'Aborted' } }
+    const last = session.messages.at(-1)
+    this.broadcast({
+      id: this.ids.next('evt'),
+      type: 'session.error',
+      properties: { sessionID: sessionId, error },
+    } as OpencodeEvent)
+    this.broadcast({
+      id: this.ids.next('evt'),
+      type: 'session.status',
+      properties: { sessionID: sessionId, status: { type: 'idle' } },
+    } as OpencodeEvent)
+    this.broadcast({
+      id: this.ids.next('evt'),
+      type: 'session.idle',
+      properties: { sessionID: sessionId },
+    } as OpencodeEvent)
+    if (last?.info.role === 'assistant' && !(last.info.time as JsonObject | undefined)?.completed) {
+      last.info = { ...last.info, error, time: { ...(last.info.time as JsonObject), completed: Date.now() } }
+      this.broadcast({
+        id: this.ids.next('evt'),
+        type: 'message.updated',
+        properties: { sessionID: sessionId, info: structuredClone(last.info) },
+      } as OpencodeEvent)
+    }
+  }
+
+  // ── the event stream ──────────────────────────────────────────────────────────────────────────
+
+  private eventStream(request: Request): Response {
+    this.stats.eventStreamsOpened++
+    let subscriber: Subscriber | undefined
+    let heartbeat: ReturnType<typeof setInterval> | undefined
+    const cleanup = () => {
+      if (subscriber) this.subscribers.delete(subscriber)
+      if (heartbeat) clearInterval(heartbeat)
+    }
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        const send = (event: unknown) => {
+          try {
+            controller.enqueue(utf8.encode(`data: ${JSON.stringify(event)}\n\n`))
+          } catch {
+            cleanup()
+          }
+        }
+        send({ type: 'server.connected', properties: {} })
+        subscriber = {
+          push: send,
+          drop: () => {
+            cleanup()
+            try {
+              controller.error(new TypeError('the stand-in dropped the connection'))
+            } catch {
+              // already closed
+            }
+          },
+        }
+        this.subscribers.add(subscriber)
+        const every = this.options.heartbeatMs ?? 10_000
+        if (every > 0) {
+          heartbeat = setInterval(() => send({ type: 'server.heartbeat', properties: {} }), every)
+          ;(heartbeat as { unref?: () => void }).unref?.()
+        }
+        request.signal?.addEventListener('abort', cleanup, { once: true })
+        for (const wake of this.reconnectWaiters.splice(0)) wake()
+      },
+      cancel: cleanup,
+    })
+    return new Response(body, {
+      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+    })
+  }
+
+  private broadcast(event: OpencodeEvent): void {
+    for (const subscriber of [...this.subscribers]) subscriber.push(event)
+  }
+
+  // ── plumbing ──────────────────────────────────────────────────────────────────────────────────
+
+  private get directory(): string {
+    return this.options.directory ?? '/standin/project'
+  }
+
+  private statuses(): JsonObject {
+    const statuses: JsonObject = {}
+    for (const [id, session] of this.sessions) if (session.running) statuses[id] = { type: 'busy' }
+    return statuses
+  }
+
+  private withSession(rawId: string | undefined, answer: (session: StandInSession) => Response): Response {
+    const id = decodeURIComponent(rawId ?? '')
+    const session = this.sessions.get(id)
+    return session ? answer(session) : notFound(id)
+  }
+
+  private async body(request: Request): Promise<JsonObject> {
+    const text = await request.text()
+    if (!text) return {}
+    try {
+      const parsed: unknown = JSON.parse(text)
+      return parsed && typeof parsed === 'object' ? (parsed as JsonObject) : {}
+    } catch {
+      return {}
+    }
+  }
+
+  private authorized(request: Request): boolean {
+    const header = request.headers.get('authorization') ?? ''
+    return header === `Basic ${btoa(`opencode:${this.options.password}`)}`
+  }
+}
+
+/** The default answer: a short reply that quotes the prompt, with a cost. */
+const defaultReply = (text: string): Scenario =>
+  scenario()
+    .text(`You said: ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`)
+    .cost(0.0001, { input: 12, output: 6 })
