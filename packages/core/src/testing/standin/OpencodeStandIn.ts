@@ -153,52 +153,90 @@ export class OpencodeStandIn {
       const [failure] = this.failures.splice(forced, 1)
       return json(failure?.body, failure?.status)
     }
-    const route = `${method} ${path}`
-    let m: RegExpMatchArray | null
-    if (route === 'GET /global/health') return json({ healthy: true, version: VERSION })
-    if (route === 'GET /event') return this.eventStream(request)
-    if (route === 'POST /session') return this.createSession(await this.body(request))
-    if (route === 'GET /session') return json([...this.sessions.values()].map((s) => s.info))
-    if (route === 'GET /session/status') return json(this.statuses())
-    if ((m = route.match(/^GET \/session\/([^/]+)$/))) return this.withSession(m[1], (s) => json(s.info))
-    if ((m = route.match(/^PATCH \/session\/([^/]+)$/))) {
-      const changes = await this.body(request)
-      return this.withSession(m[1], (s) => {
-        if (typeof changes.title === 'string') s.info.title = changes.title
-        if (Array.isArray(changes.permission)) s.info.permission = changes.permission
-        return json(s.info)
-      })
+    for (const [verb, pattern, answer] of this.routes) {
+      if (verb !== method) continue
+      const match = path.match(pattern)
+      if (match)
+        return answer(
+          request,
+          match.slice(1).map((part) => decodeURIComponent(part)),
+        )
     }
-    if ((m = route.match(/^DELETE \/session\/([^/]+)$/))) {
-      const id = decodeURIComponent(m[1] ?? '')
-      return this.withSession(id, (s) => {
-        s.abort?.()
-        this.sessions.delete(id)
-        this.stats.sessionsDeleted++
-        return json(true)
-      })
-    }
-    if ((m = route.match(/^POST \/session\/([^/]+)\/abort$/))) {
-      // Like the real server: 200 true, even for an unknown session.
-      this.stats.sessionsAborted++
-      this.sessions.get(decodeURIComponent(m[1] ?? ''))?.abort?.()
-      return json(true)
-    }
-    if ((m = route.match(/^GET \/session\/([^/]+)\/message$/))) {
-      return this.withSession(m[1], (s) => json(snapshotMessages(s.messages)))
-    }
-    if ((m = route.match(/^POST \/session\/([^/]+)\/(prompt_async|message)$/))) {
-      return this.prompt(decodeURIComponent(m[1] ?? ''), await this.body(request), m[2] === 'message')
-    }
-    if ((m = route.match(/^POST \/(permission|question)\/([^/]+)\/(reply|reject)$/))) {
-      const resolve = this.replies.get(decodeURIComponent(m[2] ?? ''))
-      if (!resolve) return json({ name: 'NotFoundError', data: { message: 'no such request' } }, 404)
-      resolve({ ...(await this.body(request)), rejected: m[3] === 'reject' })
-      return json(true)
-    }
-    if (route === 'GET /question') return json([])
-    return json({ name: 'NotFoundError', data: { message: `no route ${route}` } }, 404)
+    return json({ name: 'NotFoundError', data: { message: `no route ${method} ${path}` } }, 404)
   }
+
+  /** The HTTP API: method, path pattern, handler (with the decoded path parameters). */
+  private readonly routes: [
+    string,
+    RegExp,
+    (request: Request, params: string[]) => Response | Promise<Response>,
+  ][] = [
+    ['GET', /^\/global\/health$/, () => json({ healthy: true, version: VERSION })],
+    ['GET', /^\/event$/, (request) => this.eventStream(request)],
+    ['POST', /^\/session$/, async (request) => this.createSession(await this.body(request))],
+    ['GET', /^\/session$/, () => json([...this.sessions.values()].map((s) => s.info))],
+    ['GET', /^\/session\/status$/, () => json(this.statuses())],
+    ['GET', /^\/session\/([^/]+)$/, (_request, [id]) => this.withSession(id, (s) => json(s.info))],
+    [
+      'PATCH',
+      /^\/session\/([^/]+)$/,
+      async (request, [id]) => {
+        const changes = await this.body(request)
+        return this.withSession(id, (s) => {
+          if (typeof changes.title === 'string') s.info.title = changes.title
+          if (Array.isArray(changes.permission)) s.info.permission = changes.permission
+          return json(s.info)
+        })
+      },
+    ],
+    [
+      'DELETE',
+      /^\/session\/([^/]+)$/,
+      (_request, [id]) =>
+        this.withSession(id, (s) => {
+          s.abort?.()
+          this.sessions.delete(String(id))
+          this.stats.sessionsDeleted++
+          return json(true)
+        }),
+    ],
+    [
+      'POST',
+      /^\/session\/([^/]+)\/abort$/,
+      (_request, [id]) => {
+        // Like the real server: 200 true, even for an unknown session.
+        this.stats.sessionsAborted++
+        this.sessions.get(String(id))?.abort?.()
+        return json(true)
+      },
+    ],
+    [
+      'GET',
+      /^\/session\/([^/]+)\/message$/,
+      (_request, [id]) => this.withSession(id, (s) => json(snapshotMessages(s.messages))),
+    ],
+    [
+      'POST',
+      /^\/session\/([^/]+)\/prompt_async$/,
+      async (request, [id]) => this.prompt(String(id), await this.body(request), false),
+    ],
+    [
+      'POST',
+      /^\/session\/([^/]+)\/message$/,
+      async (request, [id]) => this.prompt(String(id), await this.body(request), true),
+    ],
+    [
+      'POST',
+      /^\/(?:permission|question)\/([^/]+)\/(reply|reject)$/,
+      async (request, [id, verb]) => {
+        const resolve = this.replies.get(String(id))
+        if (!resolve) return json({ name: 'NotFoundError', data: { message: 'no such request' } }, 404)
+        resolve({ ...(await this.body(request)), rejected: verb === 'reject' })
+        return json(true)
+      },
+    ],
+    ['GET', /^\/question$/, () => json([])],
+  ]
 
   // ── sessions and prompts ──────────────────────────────────────────────────────────────────────
 
@@ -418,7 +456,7 @@ export class OpencodeStandIn {
   }
 
   private withSession(rawId: string | undefined, answer: (session: StandInSession) => Response): Response {
-    const id = decodeURIComponent(rawId ?? '')
+    const id = rawId ?? ''
     const session = this.sessions.get(id)
     return session ? answer(session) : notFound(id)
   }
