@@ -35,7 +35,7 @@ describe.each(DATABASES)('a full turn through adapter-sequelize on %s', (name) =
     await db.drop()
   })
 
-  const one = async <T>(sql: string, replacements: unknown[] = []) =>
+  const one = async <T extends object>(sql: string, replacements: unknown[] = []) =>
     (await sequelize.query<T>(sql, { replacements, type: QueryTypes.SELECT }))[0] as T
 
   it('persists content, status, summed cost, tokens, parts and the written file', async () => {
