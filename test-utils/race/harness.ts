@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { type StandInStats, startOpencodeStandIn } from '../../packages/core/src/testing/index.js'
 import { type SessionStats, startSessionCounter } from './sessionCounter.js'
 import type { RaceOutcome } from './types.js'
 
@@ -85,6 +86,33 @@ export async function raceEnsure(
     return { outcomes, stats: counter.stats }
   } finally {
     await counter.close()
+  }
+}
+
+/**
+ * A real `Turn` (in the even-numbered processes, each message in exactly one of them) against the
+ * OpenCode stand-in on loopback, racing `messages.cancel` on the same rows from the odd-numbered
+ * processes at random moments. All messages belong to `subjectId`, so the turns also race
+ * `Session.ensure`. Returns every outcome and the stand-in's counts.
+ */
+export async function raceTurnCancel(
+  options: RaceOptions,
+  subjectId: string | number,
+  messageIds: ReadonlyArray<string | number>,
+  cancelJitterMs = 300,
+): Promise<{ outcomes: RaceOutcome[]; stats: StandInStats }> {
+  const running = await startOpencodeStandIn({ heartbeatMs: 0 })
+  try {
+    const processes = options.processes ?? 16
+    const outcomes = await spawnAll(options, (index) => (index % 2 === 0 ? 'turn' : 'cancel'), messageIds, {
+      RACE_BASE_URL: running.url,
+      RACE_SUBJECT: String(subjectId),
+      RACE_TURN_WORKERS: String(Math.ceil(processes / 2)),
+      RACE_CANCEL_JITTER_MS: String(cancelJitterMs),
+    })
+    return { outcomes, stats: { ...running.stats } }
+  } finally {
+    await running.close()
   }
 }
 

@@ -15,3 +15,4 @@ export type RaceOutcome =
   | { kind: 'ensured'; worker: number; id: string; sessionId: string; created: boolean }
   | { kind: 'failed'; worker: number; id: string; error: string }
   | { kind: 'finalize' | 'cancel'; worker: number; id: string; won: boolean }
+  | { kind: 'turn'; worker: number; id: string; status: string; error?: string }

@@ -3,10 +3,12 @@
 //   ensure: the real Session.ensure (from the built @opencode-kit/core) per subject, against the
 //     loopback counter standing in for OpenCode's session endpoints.
 //   finalize | cancel: the terminal CAS on each message row.
+//   turn: a real Turn per message (RACE_SUBJECT owns them) against the loopback stand-in, while
+//     cancel workers race it; only the messages with index % RACE_TURN_WORKERS == this worker's share.
 // Each outcome is appended to RACE_LOG as one JSON line.
 import { appendFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
-import { Client, Session } from '@opencode-kit/core'
+import { Client, Session, Turn } from '@opencode-kit/core'
 import type { RaceOutcome, RacePortsModule } from './types.js'
 
 const env = process.env
@@ -33,10 +35,43 @@ try {
       } catch (error) {
         write({ kind: 'failed', worker, id: raw, error: String(error) })
       }
+    } else if (mode === 'turn') {
+      const share = Number(env.RACE_TURN_WORKERS ?? 1)
+      if (ids.indexOf(raw) % share !== worker / 2) continue
+      const subjectId = /^\d+$/.test(env.RACE_SUBJECT ?? '')
+        ? Number(env.RACE_SUBJECT)
+        : String(env.RACE_SUBJECT)
+      try {
+        const session = new Session({
+          subject: await ports.records.load(subjectId),
+          records: ports.records,
+          client,
+        })
+        const result = await new Turn({
+          message: id,
+          messages: ports.messages,
+          session,
+          client,
+          queryText: `race ${raw}`,
+        }).call()
+        write({
+          kind: 'turn',
+          worker,
+          id: raw,
+          status: result.status,
+          error: result.error ? String(result.error) : undefined,
+        })
+      } catch (error) {
+        write({ kind: 'failed', worker, id: raw, error: String(error) })
+      }
     } else if (mode === 'finalize') {
       const won = await ports.messages.finalize(id, { content: `final ${worker}`, cost: 0.01 })
       write({ kind: 'finalize', worker, id: raw, won })
     } else {
+      // A cancel lands at a random point of the turn (or before or after it).
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.random() * Number(env.RACE_CANCEL_JITTER_MS ?? 0)),
+      )
       write({ kind: 'cancel', worker, id: raw, won: await ports.messages.cancel(id) })
     }
   }

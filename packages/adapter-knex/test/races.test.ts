@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url'
 import type { Knex } from 'knex'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { raceEnsure, raceFinalizeCancel } from '../../../test-utils/race/harness.js'
+import { raceEnsure, raceFinalizeCancel, raceTurnCancel } from '../../../test-utils/race/harness.js'
 import { opencodeMigrations } from '../src/index.js'
 import { DATABASES, type IsolatedKnex, isolatedKnex } from './support/isolatedKnex.js'
 
@@ -80,6 +80,33 @@ describe.each(DATABASES)('adapter-knex multi-process races on %s', (name) => {
       else {
         expect(row?.status).toBe('completed')
         expect(row?.content).toMatch(/^final /)
+      }
+    }
+  })
+
+  it('a real Turn racing cancels from other processes: never both, the cancel is never lost', {
+    timeout: 240_000,
+  }, async () => {
+    const [subject] = await insert('opencode_subjects', [{ title: 'turn vs cancel' }])
+    const ids = await insert(
+      'opencode_messages',
+      Array.from({ length: ROUNDS }, () => ({ subject_id: subject })),
+    )
+    const { outcomes, stats } = await raceTurnCancel(options(), subject as number, ids)
+    expect(outcomes.filter((o) => o.kind === 'failed')).toEqual([])
+    expect(stats.sessionsCreated).toBe(1) // the turns raced Session.ensure too
+    const rows = await knex('opencode_messages').whereIn('id', ids).select('id', 'status')
+    for (const id of ids) {
+      const turn = outcomes.find((o) => o.kind === 'turn' && Number(o.id) === id)
+      const cancelWon = outcomes.some((o) => o.kind === 'cancel' && Number(o.id) === id && o.won)
+      const row = rows.find((r: { id: unknown }) => Number(r.id) === id)
+      expect(turn).toBeDefined()
+      if (cancelWon) {
+        expect(row?.status).toBe('cancelled')
+        expect(turn?.kind === 'turn' && turn.status).toBe('cancelled')
+      } else {
+        expect(row?.status).toBe('completed')
+        expect(turn?.kind === 'turn' && turn.status).toBe('completed')
       }
     }
   })

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url'
 import { QueryTypes, type Sequelize } from 'sequelize'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { raceEnsure, raceFinalizeCancel } from '../../../test-utils/race/harness.js'
+import { raceEnsure, raceFinalizeCancel, raceTurnCancel } from '../../../test-utils/race/harness.js'
 import { createOpencodeTables } from '../src/index.js'
 import { DATABASES, type IsolatedDatabase, isolatedDatabase } from './support/isolatedDatabases.js'
 
@@ -90,6 +90,27 @@ describe.each(DATABASES)('adapter-sequelize multi-process races on %s', (name) =
         expect(row?.status).toBe('completed')
         expect(row?.content).toMatch(/^final /)
       }
+    }
+  })
+
+  it('a real Turn racing cancels from other processes: never both, the cancel is never lost', {
+    timeout: 240_000,
+  }, async () => {
+    const [subject] = await insert('opencode_subjects', { title: 'turn vs cancel' })
+    const ids = await insert('opencode_messages', { subject_id: subject })
+    const { outcomes, stats } = await raceTurnCancel(options(), subject as number, ids)
+    expect(outcomes.filter((o) => o.kind === 'failed')).toEqual([])
+    expect(stats.sessionsCreated).toBe(1)
+    const rows = await sequelize.query<{ id: number; status: string }>(
+      `SELECT id, status FROM opencode_messages WHERE id IN (${ids.join(',')})`,
+      { type: QueryTypes.SELECT },
+    )
+    for (const id of ids) {
+      const turn = outcomes.find((o) => o.kind === 'turn' && Number(o.id) === id)
+      const cancelWon = outcomes.some((o) => o.kind === 'cancel' && Number(o.id) === id && o.won)
+      const expected = cancelWon ? 'cancelled' : 'completed'
+      expect(rows.find((r) => Number(r.id) === id)?.status).toBe(expected)
+      expect(turn?.kind === 'turn' && turn.status).toBe(expected)
     }
   })
 })
