@@ -1,2 +1,3 @@
 export * from './describeMessagePort.js'
 export * from './describeRecordPort.js'
+export * from './describeStoragePort.js'
