@@ -27,12 +27,18 @@ export function installIfNeeded(say = () => {}) {
   return true
 }
 
-/** Build every package (turbo caches unchanged ones). */
-export function build(quiet = true) {
-  mustRun(process.execPath, [
+/** Build every package (turbo caches unchanged ones). `silent` prints turbo's output only on failure. */
+export function build(quiet = true, silent = false) {
+  const args = [
     join(repo, 'node_modules', 'turbo', 'bin', 'turbo'),
     'run',
     'build',
     `--output-logs=${quiet ? 'errors-only' : 'full'}`,
-  ])
+  ]
+  if (!silent) return mustRun(process.execPath, args)
+  const result = spawnSync(process.execPath, args, { cwd: repo, encoding: 'utf8' })
+  if (result.status !== 0) {
+    process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`)
+    throw new Error(`the build failed (exit ${result.status})`)
+  }
 }
