@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@opencode-kit/core'
-import { MemoryStorage } from '@opencode-kit/core/testing'
+import { fsStorage } from '@opencode-kit/storage-fs'
 import knexFactory, { type Knex } from 'knex'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -31,7 +31,7 @@ beforeAll(async () => {
   app = await createWebChat({
     knex,
     client: new Client({ baseUrl: server.url }),
-    storage: new MemoryStorage(),
+    storage: fsStorage({ root: join(dir, 'artifacts') }),
   })
   browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] })
 }, 120_000)
