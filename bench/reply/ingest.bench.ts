@@ -93,9 +93,26 @@ loopback.use(fixture)
 console.log(
   `stream: ${fixture.deltas} deltas, ${(fixture.bytes / 1e6).toFixed(1)} MB of SSE, ${(fixture.textLength / 1e6).toFixed(1)} MB of text`,
 )
-const tRaw = await time(() => raw(fixture))
-const tOurs = await time(() => ours(fixture))
-const tSdk = await time(() => sdk(fixture))
+// Interleaved rounds, median of each: drift on a shared machine hits all three alike.
+const rounds: Record<'raw' | 'ours' | 'sdk', number[]> = { raw: [], ours: [], sdk: [] }
+for (const fn of [raw, ours, sdk]) await fn(fixture) // warm-up
+for (let round = 0; round < 9; round++) {
+  for (const [name, fn] of [
+    ['raw', raw],
+    ['ours', ours],
+    ['sdk', sdk],
+  ] as const) {
+    gc()
+    const start = performance.now()
+    await fn(fixture)
+    rounds[name].push(performance.now() - start)
+  }
+}
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+const tRaw = median(rounds.raw)
+const tOurs = median(rounds.ours)
+const tSdk = median(rounds.sdk)
 console.log(`(a) raw decode + JSON.parse: ${tRaw.toFixed(0)} ms`)
 console.log(`(b) opencode-kit streamEvents + Reply: ${tOurs.toFixed(0)} ms`)
 console.log(`(c) @opencode-ai/sdk iteration + text accumulation: ${tSdk.toFixed(0)} ms`)
@@ -117,8 +134,13 @@ for (const size of sizes) {
   const base = process.memoryUsage().heapUsed
   let peak = base
   let samples = 0
+  // Live memory: collect before sampling, so uncollected garbage (V8's young generation alone is
+  // 16 MB) does not pass for what the reply holds.
   await ours(f, () => {
-    if (++samples % 8 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed)
+    if (++samples % 8 === 0) {
+      gc()
+      peak = Math.max(peak, process.memoryUsage().heapUsed)
+    }
   })
   peak = Math.max(peak, process.memoryUsage().heapUsed)
   const ratio = (peak - base) / f.textLength

@@ -159,6 +159,7 @@ class CallbackFailure {
   constructor(readonly error: unknown) {}
 }
 
+const RACE_SETTLED = Symbol('race settled')
 const TRANSPORT = Symbol('transport')
 type TransportFailure = { [TRANSPORT]: true; cause: unknown }
 const transport = (cause: unknown): TransportFailure => ({ [TRANSPORT]: true, cause })
@@ -402,7 +403,7 @@ export class Client implements WireClient {
       try {
         return await Promise.race([settled, tick, aborted])
       } finally {
-        timer.abort()
+        timer.abort(RACE_SETTLED) // a shared reason: no DOMException (and its stack) per read
       }
     }
     const skipFrame = (data: string, error: unknown) => {
@@ -421,18 +422,18 @@ export class Client implements WireClient {
 
     const handle = (event: OpencodeEvent): boolean | Promise<boolean> => {
       const type = event.type
+      const props = event.properties
       if (type !== 'server.connected' && type !== 'server.heartbeat') {
-        if (!belongsTo(event, sessionId)) return false
-      }
-      if (!type.startsWith('server.')) {
-        sessionEventSeen = true
-        lastSessionEventAt = clock.now()
+        if (props.sessionID !== sessionId && !belongsTo(event, sessionId)) return false
+        if (!type.startsWith('server.')) {
+          sessionEventSeen = true
+          // Only the idle window needs the time of every event.
+          if (idleStreamTimeoutMs !== undefined) lastSessionEventAt = clock.now()
+        }
       }
       const terminal =
-        (type === 'session.status' &&
-          isObject(event.properties.status) &&
-          event.properties.status.type === 'idle') ||
-        type === 'session.idle'
+        type === 'session.idle' ||
+        (type === 'session.status' && isObject(props.status) && props.status.type === 'idle')
       // Await only what returns a promise: two awaits per event cost more than decoding it.
       let pending: PromiseLike<unknown> | undefined
       try {
@@ -502,10 +503,22 @@ export class Client implements WireClient {
         let lastChunkAt = clock.now()
         for (;;) {
           checkDeadlines()
-          pendingRead ??= reader.read()
-          let outcome: { value: ReadableStreamReadResult<Uint8Array> } | 'tick'
+          let outcome: { value: ReadableStreamReadResult<Uint8Array> } | 'tick' | undefined
+          if (!pendingRead) {
+            // Fast path: bytes already buffered resolve the read at once, and then arming deadline
+            // timers for it (per chunk) would cost more than reading it.
+            const read = reader.read()
+            pendingRead = read
+            read.then(
+              (value) => {
+                if (pendingRead === read) outcome = { value }
+              },
+              () => {},
+            )
+            await undefined
+          }
           try {
-            outcome = await race(pendingRead, lastChunkAt + readTimeoutMs - clock.now())
+            outcome ??= await race(pendingRead, lastChunkAt + readTimeoutMs - clock.now())
           } catch (error) {
             if (signal?.aborted) throw abortError()
             throw transport(error)

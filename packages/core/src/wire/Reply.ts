@@ -227,7 +227,7 @@ export class Reply {
     // O(1) per delta: the chunks are joined once, when `content` is read.
     TextChunks.append(part, delta)
     if (part.type === 'text') this.firstTextSeen = true
-    this.notify('partChanged', { part, index, delta })
+    if (this.observers.length > 0) this.notify('partChanged', { part, index, delta })
   }
 
   private applyPartUpdated(part: WirePart): void {

@@ -116,7 +116,10 @@ export class SseDecoder {
   private processLine(line: string, frames: SseFrame[]): void {
     if (line.length === 0) {
       if (this.data.length > 0) {
-        const frame: SseFrame = { data: this.data.join('\n') }
+        // One data line (the usual case) is the frame as it is: no join, no copy.
+        const frame: SseFrame = {
+          data: this.data.length === 1 ? (this.data[0] as string) : this.data.join('\n'),
+        }
         if (this.event !== undefined) frame.event = this.event
         if (this.id !== undefined) frame.id = this.id
         frames.push(frame)
@@ -127,6 +130,14 @@ export class SseDecoder {
       return
     }
     if (line.charCodeAt(0) === 58 /* : */) return
+    if (line.startsWith('data:')) {
+      // The hot path: one slice per line, no field string.
+      const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5)
+      this.dataSize += value.length + 1
+      if (this.dataSize > this.maxFrameSize) this.tooLarge()
+      this.data.push(value)
+      return
+    }
     const colon = line.indexOf(':')
     const field = colon === -1 ? line : line.slice(0, colon)
     let value = colon === -1 ? '' : line.slice(colon + 1)

@@ -3,15 +3,24 @@ import type { TextPart } from './types.js'
 /** The chunks of one streamed part and the cached join of them. */
 interface Chunks {
   list: string[]
+  /** `list[0 … blocks)` are merged blocks; the rest are single deltas. */
+  blocks: number
   joined: string | undefined
 }
+
+/** Deltas merged into one block at a time. */
+const COMPACT_AFTER = 256
 
 const byPart = new WeakMap<object, Chunks>()
 
 /** Turns `part.content` into an accessor backed by `chunks` (still enumerable, so the part stays JSON). */
 function install(part: TextPart): Chunks {
   const initial = typeof part.content === 'string' ? part.content : String(part.content ?? '')
-  const chunks: Chunks = { list: initial === '' ? [] : [initial], joined: initial }
+  const chunks: Chunks = {
+    list: initial === '' ? [] : [initial],
+    blocks: initial === '' ? 0 : 1,
+    joined: initial,
+  }
   Object.defineProperty(part, 'content', {
     enumerable: true,
     configurable: true,
@@ -20,12 +29,14 @@ function install(part: TextPart): Chunks {
         chunks.joined = chunks.list.join('')
         // Collapse, so the next read after more deltas joins one big string and a few small ones.
         chunks.list = chunks.joined === '' ? [] : [chunks.joined]
+        chunks.blocks = chunks.list.length
       }
       return chunks.joined
     },
     set(value: unknown) {
       const text = typeof value === 'string' ? value : String(value ?? '')
       chunks.list = text === '' ? [] : [text]
+      chunks.blocks = chunks.list.length
       chunks.joined = text
     },
   })
@@ -56,6 +67,13 @@ export const TextChunks = {
     const chunks = byPart.get(part) ?? install(part)
     chunks.list.push(delta)
     chunks.joined = undefined
+    // Merge every run of small deltas into one block: a string per delta costs a header each (more
+    // than a short delta's text), a block of 256 costs one. Each character is copied once more.
+    if (chunks.list.length - chunks.blocks >= COMPACT_AFTER) {
+      const merged = chunks.list.splice(chunks.blocks).join('')
+      chunks.list.push(merged)
+      chunks.blocks = chunks.list.length
+    }
   },
   /** Length of the accumulated content without joining it. */
   length(part: TextPart): number {
