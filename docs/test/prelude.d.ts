@@ -1,6 +1,8 @@
 // What the documentation's code samples may use without defining: the host app's own objects
 // (an HTTP app, a knex instance, the ports…) and minimal shapes of third-party libraries the repo
 // does not install. Everything from opencode-kit itself is imported by the samples.
+
+import type { MikroORM } from '@mikro-orm/core'
 import type {
   AttachmentInfo,
   Client,
@@ -21,6 +23,7 @@ declare global {
   type HostHandler = (req: any, res: any) => unknown
   const app: { get(path: string, handler: HostHandler): void; post(path: string, handler: HostHandler): void }
   const knex: Knex
+  const orm: MikroORM
   const sequelize: Sequelize
   // biome-ignore lint/suspicious/noExplicitAny: the host's own Sequelize models
   const Conversation: ModelStatic<any>

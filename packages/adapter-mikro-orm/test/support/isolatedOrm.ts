@@ -60,7 +60,7 @@ export interface IsolatedOrm {
   /** Raw SQL on the ORM's connection (`?` placeholders). */
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>
   /** Insert with raw SQL; returns the new id. */
-  insert(table: string, values: Record<string, unknown>): Promise<number>
+  insert(table: string, values: Record<string, unknown>, idColumn?: string): Promise<number>
   drop(): Promise<void>
 }
 
@@ -116,13 +116,16 @@ export async function isolatedOrm(name: DatabaseName, extra: EntitySchema[] = []
     spec,
     orm,
     sql,
-    insert: async (table, values) => {
+    insert: async (table, values, idColumn = 'id') => {
       const columns = Object.keys(values)
       const quote = (c: string) => (name === 'mariadb' ? `\`${c}\`` : `"${c}"`)
       const query = `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values (${columns.map(() => '?').join(', ')})`
       if (name === 'postgres') {
-        const [row] = await sql<{ id: string }>(`${query} returning id`, Object.values(values))
-        return Number(row?.id)
+        const [row] = await sql<Record<string, string>>(
+          `${query} returning "${idColumn}"`,
+          Object.values(values),
+        )
+        return Number(row?.[idColumn])
       }
       const result = (await orm.em.getConnection().execute(query, Object.values(values), 'run')) as {
         insertId: number
