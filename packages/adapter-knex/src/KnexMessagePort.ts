@@ -3,10 +3,10 @@ import {
   type MessageFields,
   type MessagePort,
   type MessageRow,
+  MessageRowCodec,
   type MessageStatus,
   type RowId,
   type SnapshotFields,
-  type StoredPart,
 } from '@opencode-kit/core'
 import type { Knex } from 'knex'
 import type { MessageNames } from './options.js'
@@ -98,53 +98,11 @@ export class KnexMessagePort implements MessagePort {
 
   /** Port fields → columns; absent (null-mapped) columns are skipped, JSON lists become JSON text. */
   #values(fields: MessageFields): Values {
-    const values: Values = {}
-    for (const [key, value] of Object.entries(fields) as Array<[keyof MessageFields, unknown]>) {
-      if (value === undefined) continue
-      const column = this.#names[key]
-      if (column === null || column === undefined) continue
-      values[column] =
-        (key === 'partsJson' || key === 'toolCallsJson') && value !== null ? JSON.stringify(value) : value
-    }
-    return values
+    // knex writes JSON as text everywhere (PostgreSQL json/jsonb columns accept it).
+    return MessageRowCodec.encode(fields, this.#names, { jsonAsText: () => true })
   }
 
   #toRow(row: Raw): MessageRow {
-    const n = this.#names
-    const get = (column: string | null): unknown => (column === null ? null : (row[column] ?? null))
-    return {
-      id: get(n.id) as RowId,
-      status: get(n.status) as MessageStatus,
-      content: get(n.content) as string | null,
-      reasoning: get(n.reasoning) as string | null,
-      partsJson: parts(get(n.partsJson)),
-      toolCallsJson: parts(get(n.toolCallsJson)),
-      cost: num(get(n.cost)),
-      inputTokens: num(get(n.inputTokens)),
-      outputTokens: num(get(n.outputTokens)),
-      cacheReadTokens: num(get(n.cacheReadTokens)),
-      cacheWriteTokens: num(get(n.cacheWriteTokens)),
-      lastActivityAt: date(get(n.lastActivityAt)),
-    }
+    return MessageRowCodec.decode((column) => row[column], this.#names)
   }
-}
-
-/** PostgreSQL `json` comes back parsed; SQLite, MariaDB and `text` columns give JSON text. */
-function parts(value: unknown): StoredPart[] | null {
-  if (value === null) return null
-  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value
-  return Array.isArray(parsed) ? (parsed as StoredPart[]) : null
-}
-
-/** DECIMAL and BIGINT come back as strings on PostgreSQL and MySQL. */
-function num(value: unknown): number | null {
-  if (value === null) return null
-  return typeof value === 'number' ? value : Number(value)
-}
-
-/** SQLite stores dates as epoch milliseconds (knex default) or text. */
-function date(value: unknown): Date | null {
-  if (value === null) return null
-  if (value instanceof Date) return value
-  return typeof value === 'number' ? new Date(value) : new Date(String(value))
 }

@@ -4,10 +4,10 @@ import {
   type MessageFields,
   type MessagePort,
   type MessageRow,
+  MessageRowCodec,
   type MessageStatus,
   type RowId,
   type SnapshotFields,
-  type StoredPart,
 } from '@opencode-kit/core'
 import type { MessageNames } from './options.js'
 
@@ -82,50 +82,11 @@ export class MikroOrmMessagePort implements MessagePort {
   }
 
   #values(fields: MessageFields): Raw {
-    const values: Raw = {}
-    for (const [key, value] of Object.entries(fields) as Array<[keyof MessageFields, unknown]>) {
-      if (value === undefined) continue
-      const property = this.#names[key]
-      if (property === null || property === undefined) continue
-      values[property] = value
-    }
-    return values
+    // JSON properties take objects; MikroORM converts them for the platform.
+    return MessageRowCodec.encode(fields, this.#names)
   }
 
   #toRow(row: Raw): MessageRow {
-    const n = this.#names
-    const get = (property: string | null): unknown => (property === null ? null : (row[property] ?? null))
-    return {
-      id: get(n.id) as RowId,
-      status: get(n.status) as MessageStatus,
-      content: get(n.content) as string | null,
-      reasoning: get(n.reasoning) as string | null,
-      partsJson: parts(get(n.partsJson)),
-      toolCallsJson: parts(get(n.toolCallsJson)),
-      cost: num(get(n.cost)),
-      inputTokens: num(get(n.inputTokens)),
-      outputTokens: num(get(n.outputTokens)),
-      cacheReadTokens: num(get(n.cacheReadTokens)),
-      cacheWriteTokens: num(get(n.cacheWriteTokens)),
-      lastActivityAt: date(get(n.lastActivityAt)),
-    }
+    return MessageRowCodec.decode((property) => row[property], this.#names)
   }
-}
-
-/** JSON properties come back parsed; text columns mapped by a host entity may give JSON text. */
-function parts(value: unknown): StoredPart[] | null {
-  if (value === null) return null
-  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value
-  return Array.isArray(parsed) ? (parsed as StoredPart[]) : null
-}
-
-/** DECIMAL and BIGINT come back as strings. */
-function num(value: unknown): number | null {
-  if (value === null) return null
-  return typeof value === 'number' ? value : Number(value)
-}
-
-function date(value: unknown): Date | null {
-  if (value === null) return null
-  return value instanceof Date ? value : new Date(value as string | number)
 }

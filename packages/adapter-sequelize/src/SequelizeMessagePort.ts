@@ -3,10 +3,10 @@ import {
   type MessageFields,
   type MessagePort,
   type MessageRow,
+  MessageRowCodec,
   type MessageStatus,
   type RowId,
   type SnapshotFields,
-  type StoredPart,
 } from '@opencode-kit/core'
 import type { Model, ModelStatic, Sequelize, WhereOptions } from 'sequelize'
 import type { MessageNames } from './options.js'
@@ -113,18 +113,10 @@ export class SequelizeMessagePort implements MessagePort {
   }
 
   /** Port fields → model attributes; JSON lists are stringified for non-JSON (text) attributes. */
-  #values(fields: MessageFields): Values {
-    const values: Values = {}
-    for (const [key, value] of Object.entries(fields) as Array<[keyof MessageNames, unknown]>) {
-      if (value === undefined || !(key in this.#names)) continue
-      const attribute = this.#names[key]
-      if (attribute === null) continue
-      values[attribute] =
-        (key === 'partsJson' || key === 'toolCallsJson') && value !== null && !this.#isJson(attribute)
-          ? JSON.stringify(value)
-          : value
-    }
-    return values
+  #values(fields: MessageFields): Record<string, unknown> {
+    return MessageRowCodec.encode(fields, this.#names, {
+      jsonAsText: (attribute) => !this.#isJson(attribute),
+    })
   }
 
   #isJson(attribute: string): boolean {
@@ -134,40 +126,6 @@ export class SequelizeMessagePort implements MessagePort {
   }
 
   #toRow(row: Model): MessageRow {
-    const n = this.#names
-    const get = (attribute: string | null): unknown =>
-      attribute === null ? null : (row.get(attribute) ?? null)
-    return {
-      id: get(n.id) as RowId,
-      status: get(n.status) as MessageStatus,
-      content: get(n.content) as string | null,
-      reasoning: get(n.reasoning) as string | null,
-      partsJson: parts(get(n.partsJson)),
-      toolCallsJson: parts(get(n.toolCallsJson)),
-      cost: num(get(n.cost)),
-      inputTokens: num(get(n.inputTokens)),
-      outputTokens: num(get(n.outputTokens)),
-      cacheReadTokens: num(get(n.cacheReadTokens)),
-      cacheWriteTokens: num(get(n.cacheWriteTokens)),
-      lastActivityAt: date(get(n.lastActivityAt)),
-    }
+    return MessageRowCodec.decode((attribute) => row.get(attribute), this.#names)
   }
-}
-
-/** JSON columns come back parsed (PostgreSQL `json`) or as text (SQLite, MariaDB, `text` columns). */
-function parts(value: unknown): StoredPart[] | null {
-  if (value === null) return null
-  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value
-  return Array.isArray(parsed) ? (parsed as StoredPart[]) : null
-}
-
-/** DECIMAL and BIGINT come back as strings on PostgreSQL and MySQL. */
-function num(value: unknown): number | null {
-  if (value === null) return null
-  return typeof value === 'number' ? value : Number(value)
-}
-
-function date(value: unknown): Date | null {
-  if (value === null) return null
-  return value instanceof Date ? value : new Date(String(value))
 }

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest'
+import { type MessageFieldMap, MessageRowCodec } from '../../src/index.js'
+
+const names: MessageFieldMap = {
+  id: 'id',
+  status: 'status',
+  content: 'body',
+  reasoning: null,
+  partsJson: 'parts_json',
+  toolCallsJson: 'tool_calls_json',
+  cost: 'cost',
+  inputTokens: 'input_tokens',
+  outputTokens: null,
+  cacheReadTokens: null,
+  cacheWriteTokens: null,
+  lastActivityAt: 'last_activity_at',
+}
+
+describe('MessageRowCodec (shared by every ORM adapter)', () => {
+  it('decodes JSON text or parsed JSON, numeric strings, and any date shape; absent fields read null', () => {
+    const raw: Record<string, unknown> = {
+      id: '7',
+      status: 'completed',
+      body: 'Hi',
+      parts_json: '[{"type":"text","content":"Hi"}]',
+      tool_calls_json: [{ type: 'tool', tool: 'write' }],
+      cost: '0.001200',
+      input_tokens: '12',
+      last_activity_at: 1795550000000,
+    }
+    expect(MessageRowCodec.decode((name) => raw[name], names)).toEqual({
+      id: '7',
+      status: 'completed',
+      content: 'Hi',
+      reasoning: null,
+      partsJson: [{ type: 'text', content: 'Hi' }],
+      toolCallsJson: [{ type: 'tool', tool: 'write' }],
+      cost: 0.0012,
+      inputTokens: 12,
+      outputTokens: null,
+      cacheReadTokens: null,
+      cacheWriteTokens: null,
+      lastActivityAt: new Date(1795550000000),
+    })
+    expect(MessageRowCodec.date('2026-11-24T10:00:00Z')).toEqual(new Date('2026-11-24T10:00:00Z'))
+    expect(MessageRowCodec.parts('{"not":"an array"}')).toBeNull()
+  })
+
+  it('encodes to the host names, drops undefined and absent fields, JSON as text only where asked', () => {
+    const fields = {
+      content: 'Hi',
+      reasoning: 'dropped',
+      partsJson: [{ type: 'text' }],
+      toolCallsJson: null,
+      cost: undefined,
+    }
+    expect(MessageRowCodec.encode(fields, names)).toEqual({
+      body: 'Hi',
+      parts_json: [{ type: 'text' }],
+      tool_calls_json: null,
+    })
+    expect(MessageRowCodec.encode(fields, names, { jsonAsText: () => true })).toEqual({
+      body: 'Hi',
+      parts_json: '[{"type":"text"}]',
+      tool_calls_json: null,
+    })
+  })
+})
