@@ -1,7 +1,10 @@
 // Turn end to end: a real `opencode serve` (offline, scripted fake LLM), the knex adapter on a
-// SQLite file and on PostgreSQL, and attachments through the storage port.
+// SQLite file and on PostgreSQL, and attachments through storage-fs.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Client, type CreateSessionInput, Session, Turn, type TurnOptions } from '@opencode-kit/core'
-import { MemoryStorage } from '@opencode-kit/core/testing'
+import { fsStorage } from '@opencode-kit/storage-fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { E2E_DATABASES, openTurnDatabase, type TurnDatabase } from '../support/database.js'
 import { FINAL_TEXT } from '../support/fakeLlm.js'
@@ -26,7 +29,8 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
   let server: RealOpencode
   let db: TurnDatabase
   let client: CountingClient
-  const storage = new MemoryStorage()
+  const artifacts = mkdtempSync(join(tmpdir(), 'e2e-artifacts-'))
+  const storage = fsStorage({ root: artifacts })
 
   beforeAll(async () => {
     server = await startRealOpencode({ slowDelayMs: 150 })
@@ -36,6 +40,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
   afterAll(async () => {
     await db?.drop()
     await server?.close()
+    rmSync(artifacts, { recursive: true, force: true })
   })
 
   async function runTurn(
@@ -81,6 +86,9 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     expect(row.toolCallsJson?.map((part) => part.tool)).toEqual(['write'])
     const attachments = await storage.list(messageId)
     expect(attachments.map((a) => [a.filename, a.contentType])).toEqual([['notes.md', 'text/markdown']])
+    // The bytes on disk are what the agent's write tool wrote.
+    const path = await storage.pathOf(messageId, 'notes.md')
+    expect(readFileSync(String(path), 'utf8')).toContain('Written by the fake model.')
   })
 
   it('todowrite: the todo list survives the authoritative final poll', async () => {
