@@ -64,14 +64,18 @@ async function measure(count: number): Promise<{ snapshots: number; touches: num
   const store = new MemoryMessagePort()
   const message = store.insert()
   const counts = { snapshots: 0, touches: 0, terminal: 0 }
+  const counted = <T>(kind: keyof typeof counts, write: Promise<T>): Promise<T> => {
+    counts[kind]++
+    return write
+  }
   const messages: MessagePort = {
     load: (id) => store.load(id),
-    finalize: (id, f) => (counts.terminal++, store.finalize(id, f)),
-    error: (id, c) => (counts.terminal++, store.error(id, c)),
-    cancel: (id) => (counts.terminal++, store.cancel(id)),
-    update: (id, f) => (counts.terminal++, store.update(id, f)),
-    snapshot: (id, f) => (counts.snapshots++, store.snapshot(id, f)),
-    touchActivity: (id, at) => (counts.touches++, store.touchActivity(id, at)),
+    finalize: (id, f) => counted('terminal', store.finalize(id, f)),
+    error: (id, c) => counted('terminal', store.error(id, c)),
+    cancel: (id) => counted('terminal', store.cancel(id)),
+    update: (id, f) => counted('terminal', store.update(id, f)),
+    snapshot: (id, f) => counted('snapshots', store.snapshot(id, f)),
+    touchActivity: (id, at) => counted('touches', store.touchActivity(id, at)),
   }
   const client = scriptedClient(clock, count)
   const session = new Session({

@@ -129,7 +129,7 @@ async function copyToSandbox(file: UploadedFile, options: UploadedFilesPromptOpt
     await rename(temp, dest) // atomic: replaces a file, or a symlink without following it
     temp = undefined
     const after = await lstat(root).catch(() => undefined)
-    if (!after || !after.isDirectory() || after.isSymbolicLink() || !sameFile(after, rootStat)) {
+    if (!after?.isDirectory() || after.isSymbolicLink() || !sameFile(after, rootStat)) {
       await unlink(dest).catch(() => {})
       throw new InvalidArgumentError(`Sandbox root changed during upload: ${root}`)
     }

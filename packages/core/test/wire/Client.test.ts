@@ -285,7 +285,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
                 if (pulls++ === 0) {
                   controller.enqueue(
                     new TextEncoder().encode(
-                      frame(connected) + frame(delta('ses_1', 'a')) + 'data: {"type":"mess',
+                      `${frame(connected) + frame(delta('ses_1', 'a'))}data: {"type":"mess`,
                     ),
                   )
                 } else {
