@@ -53,6 +53,7 @@ const isMissing = (error: unknown) => (error as NodeJS.ErrnoException)?.code ===
  * ```
  */
 export class FsStorage implements StoragePort {
+  /** The absolute directory holding every attachment. */
   readonly root: string
   private readonly maxBytes: number
   private readonly durable: boolean

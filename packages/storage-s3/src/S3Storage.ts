@@ -56,7 +56,9 @@ const isNotFound = (error: unknown) => {
  * ```
  */
 export class S3Storage implements StoragePort {
+  /** The bucket attachments live in. */
   readonly bucket: string
+  /** Key prefix of every attachment. */
   readonly prefix: string
   private readonly client: S3Client
   private readonly partSize: number

@@ -22,7 +22,9 @@ export type TurnStatus = 'completed' | 'cancelled' | 'error' | 'failed'
  * ```
  */
 export class TurnResult {
+  /** How the turn ended. */
   readonly status: TurnStatus
+  /** The assistant message row. */
   readonly messageId: RowId
   /** The message row as persisted when the turn ended (null if it could not be re-read). */
   readonly message: MessageRow | null
@@ -30,8 +32,11 @@ export class TurnResult {
   readonly durationMs: number
   /** The exception of a `failed` turn. */
   readonly error: unknown
+  /** USD, summed over the tool loop (as persisted; null when unknown). */
   readonly cost: number | null
+  /** Input tokens over the tool loop (as persisted). */
   readonly inputTokens: number | null
+  /** Output tokens over the tool loop (as persisted). */
   readonly outputTokens: number | null
 
   constructor(init: {
@@ -51,9 +56,11 @@ export class TurnResult {
     this.outputTokens = init.message?.outputTokens ?? null
   }
 
+  /** True when the row was finalized. */
   get completed(): boolean {
     return this.status === 'completed'
   }
+  /** True when the user stopped the turn or a cancel won the finalize race. */
   get cancelled(): boolean {
     return this.status === 'cancelled'
   }
@@ -61,6 +68,7 @@ export class TurnResult {
   get errored(): boolean {
     return this.status === 'error'
   }
+  /** True for an unexpected exception (see {@link TurnResult.error}). */
   get failed(): boolean {
     return this.status === 'failed'
   }

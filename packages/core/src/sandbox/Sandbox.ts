@@ -34,7 +34,9 @@ export interface SandboxOptions {
  * ```
  */
 export class Sandbox implements SandboxSource {
+  /** The directory as given. */
   readonly path: string
+  /** Largest file taken, in bytes. */
   readonly maxFileBytes: number
   private readonly options: SandboxOptions
 

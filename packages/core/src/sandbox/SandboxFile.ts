@@ -38,8 +38,11 @@ const errnoMessage = (error: unknown) => (error as Error)?.message ?? String(err
  * ```
  */
 export class SandboxFile implements SandboxEntry {
+  /** The file's path. */
   readonly path: string
+  /** The sandbox root the file must stay inside. */
   readonly root: string
+  /** Largest readable size in bytes. */
   readonly maxBytes: number
   private readonly options: SandboxFileOptions
 
@@ -50,6 +53,7 @@ export class SandboxFile implements SandboxEntry {
     this.maxBytes = options.maxBytes ?? MAX_ARTIFACT_SIZE
   }
 
+  /** The file's name, without directories. */
   get basename(): string {
     return basename(this.path)
   }
