@@ -1,0 +1,116 @@
+// The published shape (host-layer §4 loading_test / version_test, ported): the built packages load
+// through their `exports` maps from ESM and CommonJS and expose every named object; core has no
+// runtime dependencies; versions move in lockstep. Runs against the built dist (`npm run build`).
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url))
+const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: repo, encoding: 'utf8' }).trim()
+
+const host = [
+  'Session',
+  'Turn',
+  'TurnResult',
+  'Exchange',
+  'Artifact',
+  'Transform',
+  'Impostor',
+  'MessageArtifacts',
+  'ToolDisplay',
+]
+const wire = [
+  'Client',
+  'Reply',
+  'Tracer',
+  'Prompts',
+  'ResponseParser',
+  'ToolPart',
+  'PartSource',
+  'Todo',
+  'Instrumentation',
+  'ErrorReporter',
+  'OpencodeError',
+]
+const sandbox = ['Sandbox', 'SandboxFile', 'UploadedFilesPrompt', 'UnsafeFileError']
+const testing = [
+  'scenario',
+  'OpencodeStandIn',
+  'startOpencodeStandIn',
+  'standInHandlers',
+  'ManualClock',
+  'MemoryRecordPort',
+  'MemoryMessagePort',
+  'MemoryStorage',
+  'describeRecordPort',
+  'describeMessagePort',
+  'describeStoragePort',
+]
+
+const exportsOf = (specifier: string, mode: 'esm' | 'cjs') =>
+  JSON.parse(
+    mode === 'esm'
+      ? node([
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m)))`,
+        ])
+      : node(['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(specifier)}))))`]),
+  ) as string[]
+
+describe('package exports (loading_test, ported)', () => {
+  it.each(['esm', 'cjs'] as const)(
+    '@opencode-kit/core loads from %s and defines every named object',
+    (mode) => {
+      expect(exportsOf('@opencode-kit/core', mode)).toEqual(expect.arrayContaining([...host, ...wire]))
+    },
+  )
+
+  it.each(['esm', 'cjs'] as const)('@opencode-kit/core/sandbox loads from %s', (mode) => {
+    expect(exportsOf('@opencode-kit/core/sandbox', mode)).toEqual(expect.arrayContaining(sandbox))
+  })
+
+  it('@opencode-kit/core/testing loads outside vitest (the demo uses it)', () => {
+    expect(exportsOf('@opencode-kit/core/testing', 'esm')).toEqual(expect.arrayContaining(testing))
+  })
+
+  it('an error from the testing entry is the same class as from the main entry (one copy of each class)', () => {
+    const same = node([
+      '--input-type=module',
+      '-e',
+      "const a = await import('@opencode-kit/core'); const b = await import('@opencode-kit/core/sandbox'); console.log(new b.UnsafeFileError('x', 'symlink') instanceof a.OpencodeError)",
+    ])
+    expect(same).toBe('true')
+  })
+
+  it('core has no runtime dependencies', () => {
+    const pkg = JSON.parse(readFileSync(join(repo, 'packages/core/package.json'), 'utf8'))
+    expect(pkg.dependencies ?? {}).toEqual({})
+  })
+})
+
+describe('lockstep versions (version_test, ported)', () => {
+  it('every package has the same version and sits in the changesets fixed group', () => {
+    const names: string[] = []
+    const versions = new Set<string>()
+    for (const dir of readdirSync(join(repo, 'packages'))) {
+      const pkg = JSON.parse(readFileSync(join(repo, 'packages', dir, 'package.json'), 'utf8'))
+      names.push(pkg.name)
+      versions.add(pkg.version)
+      for (const [dep, range] of Object.entries({ ...pkg.dependencies })) {
+        if (dep.startsWith('@opencode-kit/')) expect(range).toBe(pkg.version) // exact pins inside the kit
+      }
+    }
+    expect(versions.size).toBe(1)
+    const config = JSON.parse(readFileSync(join(repo, '.changeset/config.json'), 'utf8'))
+    const fixed = (config.fixed as string[][]).flat()
+    for (const name of names)
+      expect(
+        fixed.some(
+          (pattern) => pattern === name || (pattern.endsWith('*') && name.startsWith(pattern.slice(0, -1))),
+        ),
+      ).toBe(true)
+  })
+})
