@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/core'
+import type { EntityManager } from '@mikro-orm/core'
 import {
   InvalidArgumentError,
   type MessageFields,
@@ -10,26 +10,36 @@ import {
   type SnapshotFields,
 } from '@opencode-kit/core'
 import type { MessageNames } from './options.js'
+import { toRowId } from './toRowId.js'
 
 type Raw = Record<string, unknown>
 
 /**
- * {@link MessagePort} on MikroORM, every write a `nativeUpdate` on a fresh fork: terminal
- * transitions are one `UPDATE … WHERE id = ? AND status = 'pending'` whose affected count is the
- * answer; `snapshot` and `touchActivity` skip entity lifecycle hooks (nothing is loaded into an
- * identity map, no `onUpdate` runs). Build it with {@link mikroOrmAdapter}.
+ * {@link MessagePort} on MikroORM, every call on a fresh `em.fork()` and every write a
+ * `nativeUpdate`: terminal transitions are one `UPDATE … WHERE id = ? AND status = 'pending'` whose
+ * affected count is the answer; `snapshot` and `touchActivity` write only their columns and run no
+ * entity lifecycle hooks (nothing is loaded into an identity map, no `onUpdate` runs). Build it
+ * with {@link mikroOrmAdapter}.
+ *
+ * @example
+ * ```ts
+ * const { messages } = mikroOrmAdapter(orm)
+ * // the stop button: false when the turn already finished (or was cancelled before)
+ * const cancelled = await messages.cancel(messageId)
+ * ```
  */
 export class MikroOrmMessagePort implements MessagePort {
-  readonly #orm: MikroORM
+  readonly #em: EntityManager
   readonly #names: MessageNames
 
-  constructor(orm: MikroORM, names: MessageNames) {
-    this.#orm = orm
+  /** @param em forked for every call, never used itself. */
+  constructor(em: EntityManager, names: MessageNames) {
+    this.#em = em
     this.#names = names
   }
 
   async load(id: RowId): Promise<MessageRow> {
-    const row = (await this.#orm.em
+    const row = (await this.#em
       .fork()
       .findOne(this.#names.entity, { [this.#names.id]: id })) as Raw | null
     if (!row) throw new InvalidArgumentError(`no message row with id ${String(id)}`)
@@ -52,41 +62,43 @@ export class MikroOrmMessagePort implements MessagePort {
     const values = this.#values(fields)
     if (this.#names.updatedAt) values[this.#names.updatedAt] = new Date()
     if (Object.keys(values).length === 0) return
-    await this.#orm.em.fork().nativeUpdate(this.#names.entity, { [this.#names.id]: id }, values)
+    await this.#em.fork().nativeUpdate(this.#names.entity, { [this.#names.id]: id }, values)
   }
 
   async snapshot(id: RowId, fields: SnapshotFields): Promise<boolean> {
     const n = this.#names
     const values = this.#values(fields)
-    if (Object.keys(values).length === 0) values[n.status] = 'pending' // a no-op write that still answers
-    const count = await this.#orm.em
-      .fork()
-      .nativeUpdate(n.entity, { [n.id]: id, [n.status]: 'pending' }, values)
-    return count > 0
+    const pending = { [n.id]: id, [n.status]: 'pending' }
+    const em = this.#em.fork()
+    if (Object.keys(values).length > 0 && (await em.nativeUpdate(n.entity, pending, values)) > 0) return true
+    // Nothing to write, or a MySQL connection counting changed (not matched) rows: ask.
+    return (await em.count(n.entity, pending)) > 0
   }
 
   async touchActivity(id: RowId, at: Date): Promise<void> {
     const n = this.#names
     if (!n.lastActivityAt) return
-    await this.#orm.em.fork().nativeUpdate(n.entity, { [n.id]: id }, { [n.lastActivityAt]: at })
+    await this.#em.fork().nativeUpdate(n.entity, { [n.id]: id }, { [n.lastActivityAt]: at })
   }
 
   async #transition(id: RowId, status: MessageStatus, fields: MessageFields): Promise<boolean> {
     const n = this.#names
     const values = { ...this.#values(fields), [n.status]: status }
     if (n.updatedAt) values[n.updatedAt] = new Date()
-    const count = await this.#orm.em
+    const count = await this.#em
       .fork()
       .nativeUpdate(n.entity, { [n.id]: id, [n.status]: 'pending' }, values)
     return count > 0
   }
 
   #values(fields: MessageFields): Raw {
-    // JSON properties take objects; MikroORM converts them for the platform.
-    return MessageRowCodec.encode(fields, this.#names)
+    // `json` properties take arrays (MikroORM serializes them); text properties take JSON text.
+    const asText = this.#names.jsonAsText
+    return MessageRowCodec.encode(fields, this.#names, { jsonAsText: (name) => asText.has(name) })
   }
 
   #toRow(row: Raw): MessageRow {
-    return MessageRowCodec.decode((property) => row[property], this.#names)
+    const decoded = MessageRowCodec.decode((property) => row[property], this.#names)
+    return { ...decoded, id: toRowId(decoded.id) }
   }
 }

@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode, type MikroORM } from '@mikro-orm/core'
+import { type EntityManager, LockMode } from '@mikro-orm/core'
 import {
   InvalidArgumentError,
   type LockedSubject,
@@ -7,12 +7,13 @@ import {
   type SubjectRow,
 } from '@opencode-kit/core'
 import type { SubjectNames } from './options.js'
+import { toRowId } from './toRowId.js'
 import { toUniqueViolation } from './toUniqueViolation.js'
 
 type Raw = Record<string, unknown>
 
-/** SQLite lock callers per ORM, run one after another (see `withLock`). */
-const queues = new WeakMap<MikroORM, Promise<void>>()
+/** SQLite lock callers per driver (one connection pool), run one after another (see `withLock`). */
+const queues = new WeakMap<object, Promise<void>>()
 
 /**
  * {@link RecordPort} on MikroORM. Every call works on a fresh `em.fork()` (no identity map shared
@@ -20,20 +21,35 @@ const queues = new WeakMap<MikroORM, Promise<void>>()
  * `LockMode.PESSIMISTIC_WRITE` (`SELECT … FOR UPDATE`); SQLite has no row locks, so there the
  * transaction's first statement is a no-op write that takes the database write lock, and callers
  * in one process queue. Build it with {@link mikroOrmAdapter}.
+ *
+ * @example
+ * ```ts
+ * const { records } = mikroOrmAdapter(orm)
+ * const sessionId = await records.withLock(subjectId, async (row, locked) => {
+ *   if (row.opencodeSessionId) return row.opencodeSessionId
+ *   const created = await client.createSession({ title: row.title ?? undefined })
+ *   await locked.setSessionId(created.id) // inside the lock's transaction
+ *   return created.id
+ * })
+ * ```
  */
 export class MikroOrmRecordPort implements RecordPort {
-  readonly #orm: MikroORM
+  readonly #em: EntityManager
   readonly #names: SubjectNames
   readonly #sqliteBusyMs: number | null
 
-  constructor(orm: MikroORM, names: SubjectNames, sqliteBusyMs: number | null) {
-    this.#orm = orm
+  /**
+   * @param em forked for every call, never used itself.
+   * @param sqliteBusyMs the busy timeout when `em` is on SQLite, else null.
+   */
+  constructor(em: EntityManager, names: SubjectNames, sqliteBusyMs: number | null) {
+    this.#em = em
     this.#names = names
     this.#sqliteBusyMs = sqliteBusyMs
   }
 
   async load(id: RowId): Promise<SubjectRow> {
-    const row = (await this.#orm.em
+    const row = (await this.#em
       .fork()
       .findOne(this.#names.entity, { [this.#names.id]: id })) as Raw | null
     if (!row) throw new InvalidArgumentError(`no subject row with id ${String(id)}`)
@@ -42,12 +58,15 @@ export class MikroOrmRecordPort implements RecordPort {
 
   withLock<T>(id: RowId, fn: (row: SubjectRow, locked: LockedSubject) => Promise<T>): Promise<T> {
     if (this.#sqliteBusyMs === null) return this.#locked(id, fn)
-    const run = (queues.get(this.#orm) ?? Promise.resolve()).then(
+    // better-sqlite3 waits for a busy lock synchronously: a second in-process caller on another
+    // pooled connection would block the event loop the lock holder needs to commit. Queue.
+    const queue = this.#em.getDriver()
+    const run = (queues.get(queue) ?? Promise.resolve()).then(
       () => this.#locked(id, fn),
       () => this.#locked(id, fn),
     )
     queues.set(
-      this.#orm,
+      queue,
       run.then(
         () => undefined,
         () => undefined,
@@ -58,7 +77,7 @@ export class MikroOrmRecordPort implements RecordPort {
 
   #locked<T>(id: RowId, fn: (row: SubjectRow, locked: LockedSubject) => Promise<T>): Promise<T> {
     const n = this.#names
-    return this.#orm.em.fork().transactional(async (em) => {
+    return this.#em.fork().transactional(async (em) => {
       let row: Raw | null
       if (this.#sqliteBusyMs !== null) {
         await em
@@ -86,7 +105,7 @@ export class MikroOrmRecordPort implements RecordPort {
   }
 
   setSessionId(id: RowId, sessionId: string | null): Promise<void> {
-    return this.#write(this.#orm.em.fork(), id, sessionId)
+    return this.#write(this.#em.fork(), id, sessionId)
   }
 
   async #write(em: EntityManager, id: RowId, sessionId: string | null): Promise<void> {
@@ -99,7 +118,7 @@ export class MikroOrmRecordPort implements RecordPort {
   #toRow(row: Raw): SubjectRow {
     const n = this.#names
     return {
-      id: row[n.id] as RowId,
+      id: toRowId(row[n.id]),
       title: (row[n.title] as string | null | undefined) ?? null,
       opencodeSessionId: (row[n.opencodeSessionId] as string | null | undefined) ?? null,
     }

@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core'
+import { BigIntType, EntitySchema } from '@mikro-orm/core'
 
 /** A subject row of the shipped schema. */
 export interface OpencodeSubjectEntity {
@@ -50,34 +50,48 @@ export interface OpencodeEntityOptions {
 export function defineOpencodeEntities(options: OpencodeEntityOptions = {}) {
   const subjectEntity = options.subjectEntity ?? 'OpencodeSubject'
   const messageEntity = options.messageEntity ?? 'OpencodeMessage'
+  const subjectsTable = options.subjectsTable ?? 'opencode_subjects'
+  const messagesTable = options.messagesTable ?? 'opencode_messages'
+  // Column types, defaults and constraint names mirror opencodeDdl() (and the knex migration), so
+  // MikroORM's schema diff finds nothing to change in tables created by any of the three adapters.
+  const id = { type: new BigIntType('number'), primary: true, autoincrement: true } as const
+  const timestamp = {
+    type: 'Date',
+    columnType: 'timestamp',
+    defaultRaw: 'CURRENT_TIMESTAMP',
+    onCreate: () => new Date(),
+  } as const
   const OpencodeSubject = new EntitySchema<OpencodeSubjectEntity>({
     name: subjectEntity,
-    tableName: options.subjectsTable ?? 'opencode_subjects',
+    tableName: subjectsTable,
     properties: {
-      id: { type: 'bigint', primary: true, autoincrement: true },
+      id,
       title: { type: 'text', nullable: true },
       opencodeSessionId: {
         type: 'string',
         length: 255,
         nullable: true,
-        unique: true,
         fieldName: 'opencode_session_id',
       },
-      createdAt: { type: 'Date', fieldName: 'created_at', onCreate: () => new Date() },
-      updatedAt: {
-        type: 'Date',
-        fieldName: 'updated_at',
-        onCreate: () => new Date(),
-        onUpdate: () => new Date(),
-      },
+      createdAt: { ...timestamp, fieldName: 'created_at' },
+      updatedAt: { ...timestamp, fieldName: 'updated_at', onUpdate: () => new Date() },
     },
+    uniques: [{ name: `${subjectsTable}_opencode_session_id_unique`, properties: ['opencodeSessionId'] }],
   })
   const OpencodeMessage = new EntitySchema<OpencodeMessageEntity>({
     name: messageEntity,
-    tableName: options.messagesTable ?? 'opencode_messages',
+    tableName: messagesTable,
     properties: {
-      id: { type: 'bigint', primary: true, autoincrement: true },
-      subjectId: { type: 'bigint', fieldName: 'subject_id' },
+      id,
+      subjectId: {
+        kind: 'm:1',
+        entity: subjectEntity,
+        mapToPk: true,
+        fieldName: 'subject_id',
+        deleteRule: 'cascade',
+        updateRule: 'no action',
+        index: `${messagesTable}_subject_id_index`,
+      },
       status: { type: 'string', length: 16, default: 'pending' },
       content: { type: 'text', nullable: true },
       reasoning: { type: 'text', nullable: true },
@@ -88,15 +102,41 @@ export function defineOpencodeEntities(options: OpencodeEntityOptions = {}) {
       outputTokens: { type: 'integer', nullable: true, fieldName: 'output_tokens' },
       cacheReadTokens: { type: 'integer', nullable: true, fieldName: 'cache_read_tokens' },
       cacheWriteTokens: { type: 'integer', nullable: true, fieldName: 'cache_write_tokens' },
-      lastActivityAt: { type: 'Date', nullable: true, fieldName: 'last_activity_at' },
-      createdAt: { type: 'Date', fieldName: 'created_at', onCreate: () => new Date() },
-      updatedAt: {
-        type: 'Date',
-        fieldName: 'updated_at',
-        onCreate: () => new Date(),
-        onUpdate: () => new Date(),
-      },
+      lastActivityAt: { type: 'Date', columnType: 'timestamp', nullable: true, fieldName: 'last_activity_at' },
+      createdAt: { ...timestamp, fieldName: 'created_at' },
+      updatedAt: { ...timestamp, fieldName: 'updated_at', onUpdate: () => new Date() },
     },
   })
   return { OpencodeSubject, OpencodeMessage }
 }
+
+const shipped = defineOpencodeEntities()
+
+/**
+ * The shipped `opencode_subjects` table as a decorator-free entity (`EntitySchema`, named
+ * `OpencodeSubject`). Register it with {@link OpencodeMessage}; for other table or entity names use
+ * {@link defineOpencodeEntities}.
+ *
+ * @example
+ * ```ts
+ * const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: 'app.db', entities: [OpencodeSubject, OpencodeMessage] })
+ * const em = orm.em.fork()
+ * const subject = em.create(OpencodeSubject, { title: 'Trip to Lisbon' })
+ * await em.flush()
+ * ```
+ */
+export const OpencodeSubject: EntitySchema<OpencodeSubjectEntity> = shipped.OpencodeSubject
+
+/**
+ * The shipped `opencode_messages` table as a decorator-free entity (`EntitySchema`, named
+ * `OpencodeMessage`). `partsJson`/`toolCallsJson` are `json` properties (JSON text in the column,
+ * arrays in JS), the same rows the knex and Sequelize adapters write.
+ *
+ * @example
+ * ```ts
+ * const em = orm.em.fork()
+ * const reply = em.create(OpencodeMessage, { subjectId: subject.id, status: 'pending' })
+ * await em.flush() // then run a Turn on reply.id
+ * ```
+ */
+export const OpencodeMessage: EntitySchema<OpencodeMessageEntity> = shipped.OpencodeMessage

@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/core'
+import type { EntityManager, MikroORM } from '@mikro-orm/core'
 import { MikroOrmMessagePort } from './MikroOrmMessagePort.js'
 import { MikroOrmRecordPort } from './MikroOrmRecordPort.js'
 import { type MikroOrmAdapterOptions, resolveNames } from './options.js'
@@ -10,8 +10,11 @@ export interface MikroOrmAdapter {
 }
 
 /**
- * The opencode-kit ports on MikroORM 6 (PostgreSQL, MySQL/MariaDB, SQLite). Register the entities
- * of `defineOpencodeEntities()` in your ORM — or map the ports onto your own entities.
+ * The opencode-kit ports on MikroORM 6 (PostgreSQL, MySQL/MariaDB, SQLite). Pass the `MikroORM`
+ * instance or any of its EntityManagers (`orm.em`, a request-scoped em): every port call works on a
+ * fresh `fork()` of it, never on the one you pass, so nothing lands in your identity map and no
+ * transaction of yours is joined. Register `OpencodeSubject` and `OpencodeMessage` (or the entities
+ * of `defineOpencodeEntities()`) in your ORM — or map the ports onto your own entities.
  *
  * @example
  * ```ts
@@ -21,15 +24,16 @@ export interface MikroOrmAdapter {
  * // or: mikroOrmAdapter(orm, { subjects: { entity: 'Conversation', properties: { opencodeSessionId: 'agentSession' } } })
  * ```
  */
-export function mikroOrmAdapter(orm: MikroORM, options: MikroOrmAdapterOptions = {}): MikroOrmAdapter {
-  const names = resolveNames(options)
-  const sqlite = /sqlite/i.test(orm.em.getPlatform().constructor.name)
+export function mikroOrmAdapter(
+  orm: MikroORM | EntityManager,
+  options: MikroOrmAdapterOptions = {},
+): MikroOrmAdapter {
+  const names = resolveNames(orm, options)
+  // Duck-typed rather than `instanceof`: a second copy of @mikro-orm/core must not break it.
+  const em = 'fork' in orm ? orm : orm.em
+  const sqlite = /sqlite/i.test(em.getPlatform().constructor.name)
   return {
-    records: new MikroOrmRecordPort(
-      orm,
-      names.subjects,
-      sqlite ? (options.sqlite?.busyTimeoutMs ?? 15_000) : null,
-    ),
-    messages: new MikroOrmMessagePort(orm, names.messages),
+    records: new MikroOrmRecordPort(em, names.subjects, sqlite ? (options.sqlite?.busyTimeoutMs ?? 15_000) : null),
+    messages: new MikroOrmMessagePort(em, names.messages),
   }
 }
