@@ -14,11 +14,13 @@ export interface OpencodeSchemaOptions {
   messagesTable?: string
 }
 
-/**
- * A schema generator of the ORM's driver that sees only the opencode entities, so it never
- * creates, alters or drops any table of yours.
- */
-function opencodeGenerator(orm: MikroORM | EntityManager, options: OpencodeSchemaOptions): ISchemaGenerator {
+interface Scoped {
+  em: EntityManager
+  metas: EntityMetadata[]
+}
+
+/** The entities registered for the two opencode tables. */
+function opencodeEntities(orm: MikroORM | EntityManager, options: OpencodeSchemaOptions): Scoped {
   const em = 'fork' in orm ? orm.fork() : orm.em.fork()
   const tables = [
     options.subjectsTable ?? DEFAULT_SUBJECTS_TABLE,
@@ -34,7 +36,14 @@ function opencodeGenerator(orm: MikroORM | EntityManager, options: OpencodeSchem
     }
     return meta
   })
-  // A new generator of the driver's kind (the ORM's own `orm.schema` is left alone).
+  return { em, metas }
+}
+
+/**
+ * A schema generator of the ORM's driver that sees only the opencode entities, so it never
+ * creates, alters or drops any table of yours (the ORM's own `orm.schema` is left alone).
+ */
+function scopedGenerator({ em, metas }: Scoped): ISchemaGenerator {
   const generator = em.getPlatform().getSchemaGenerator(em.getDriver(), em)
   // The generator reads `this.metadata` for its target schema: hand it the two entities only.
   Object.assign(generator, {
@@ -43,13 +52,36 @@ function opencodeGenerator(orm: MikroORM | EntityManager, options: OpencodeSchem
   return generator
 }
 
+/** Whether a table exists: a query that reads no row fails when it does not. */
+async function exists(em: EntityManager, meta: EntityMetadata): Promise<boolean> {
+  const schema = meta.schema && meta.schema !== '*' ? meta.schema : em.config.get('schema')
+  const table = em.getPlatform().quoteIdentifier(schema ? `${schema}.${meta.tableName}` : meta.tableName)
+  try {
+    await em.getConnection().execute(`select 1 from ${table} where 1 = 0`)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The statements that bring the opencode tables into being ('' when both exist). */
+async function pendingSql(scoped: Scoped): Promise<string> {
+  const present = await Promise.all(scoped.metas.map((meta) => exists(scoped.em, meta)))
+  if (present.every(Boolean)) return ''
+  const generator = scopedGenerator(scoped)
+  // Both missing (the usual first run): plain CREATE TABLEs. One missing: a safe diff adds it.
+  const sql = present.some(Boolean)
+    ? await generator.getUpdateSchemaSQL({ safe: true, dropTables: false, wrap: false })
+    : await generator.getCreateSchemaSQL({ wrap: false })
+  return sql.trim()
+}
+
 /**
- * Create the opencode tables from the registered entities with MikroORM's SchemaGenerator — or add
- * what an existing copy lacks. Only `OpencodeSubject`/`OpencodeMessage` (the entities registered
- * for `opencode_subjects`/`opencode_messages`, or the tables you name) are looked at: your own
- * tables are never created, altered or dropped, and nothing is ever dropped (`safe` mode). For
- * development and tests; in production put {@link opencodeSchemaSql} (or `opencodeDdl`) in a
- * migration.
+ * Create the opencode tables from the registered entities with MikroORM's SchemaGenerator, when
+ * they do not exist yet. Only the entities registered for `opencode_subjects`/`opencode_messages`
+ * (or the tables you name) are looked at: your own tables are never created, altered or dropped,
+ * and existing opencode tables are left as they are. For development and tests; in production put
+ * {@link opencodeSchemaSql} (or `opencodeDdl`) in a migration.
  *
  * @example
  * ```ts
@@ -62,12 +94,14 @@ export async function createOpencodeSchema(
   orm: MikroORM | EntityManager,
   options: OpencodeSchemaOptions = {},
 ): Promise<void> {
-  await opencodeGenerator(orm, options).updateSchema({ safe: true, dropTables: false })
+  const scoped = opencodeEntities(orm, options)
+  const sql = await pendingSql(scoped)
+  if (sql) await scopedGenerator(scoped).execute(sql)
 }
 
 /**
- * The SQL {@link createOpencodeSchema} would run now (empty when the tables are up to date) — for
- * a migration or a review.
+ * The SQL {@link createOpencodeSchema} would run now (empty when the tables exist) — for a
+ * migration or a review.
  *
  * @example
  * ```ts
@@ -75,14 +109,9 @@ export async function createOpencodeSchema(
  * if (sql) console.log(sql)
  * ```
  */
-export async function opencodeSchemaSql(
+export function opencodeSchemaSql(
   orm: MikroORM | EntityManager,
   options: OpencodeSchemaOptions = {},
 ): Promise<string> {
-  const sql = await opencodeGenerator(orm, options).getUpdateSchemaSQL({
-    safe: true,
-    dropTables: false,
-    wrap: false,
-  })
-  return sql.trim()
+  return pendingSql(opencodeEntities(orm, options))
 }
