@@ -1,19 +1,21 @@
-import { BigIntType, EntitySchema } from '@mikro-orm/core'
+import { BigIntType, EntitySchema, type Opt } from '@mikro-orm/core'
 
 /** A subject row of the shipped schema. */
 export interface OpencodeSubjectEntity {
   id: number
   title: string | null
   opencodeSessionId: string | null
-  createdAt: Date
-  updatedAt: Date
+  /** Set by the database or on create: optional in `em.create`. */
+  createdAt: Opt<Date>
+  updatedAt: Opt<Date>
 }
 
 /** An assistant message row of the shipped schema. */
 export interface OpencodeMessageEntity {
   id: number
   subjectId: number
-  status: string
+  /** Defaults to `'pending'`. */
+  status: Opt<string>
   content: string | null
   reasoning: string | null
   partsJson: unknown[] | null
@@ -24,8 +26,9 @@ export interface OpencodeMessageEntity {
   cacheReadTokens: number | null
   cacheWriteTokens: number | null
   lastActivityAt: Date | null
-  createdAt: Date
-  updatedAt: Date
+  /** Set by the database or on create: optional in `em.create`. */
+  createdAt: Opt<Date>
+  updatedAt: Opt<Date>
 }
 
 /** Table names of {@link defineOpencodeEntities}. */
@@ -102,7 +105,12 @@ export function defineOpencodeEntities(options: OpencodeEntityOptions = {}) {
       outputTokens: { type: 'integer', nullable: true, fieldName: 'output_tokens' },
       cacheReadTokens: { type: 'integer', nullable: true, fieldName: 'cache_read_tokens' },
       cacheWriteTokens: { type: 'integer', nullable: true, fieldName: 'cache_write_tokens' },
-      lastActivityAt: { type: 'Date', columnType: 'timestamp', nullable: true, fieldName: 'last_activity_at' },
+      lastActivityAt: {
+        type: 'Date',
+        columnType: 'timestamp',
+        nullable: true,
+        fieldName: 'last_activity_at',
+      },
       createdAt: { ...timestamp, fieldName: 'created_at' },
       updatedAt: { ...timestamp, fieldName: 'updated_at', onUpdate: () => new Date() },
     },

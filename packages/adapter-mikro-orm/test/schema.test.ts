@@ -59,13 +59,13 @@ describe.each(DATABASES)('createOpencodeSchema on %s', (name) => {
   it('gives working tables: entities, raw inserts with database defaults, locks, transitions', async () => {
     const { records, messages } = mikroOrmAdapter(db.orm)
     const em = db.orm.em.fork()
-    const subject = em.create(OpencodeSubject, { title: 'From the entity' } as never)
+    const subject = em.create(OpencodeSubject, { title: 'From the entity' })
     await em.flush()
     const rawSubject = await db.insert('opencode_subjects', { title: 'From SQL' })
     await records.withLock(subject.id, (_row, locked) => locked.setSessionId('ses_schema'))
     await expect(records.setSessionId(rawSubject, 'ses_schema')).rejects.toBeInstanceOf(UniqueViolationError)
 
-    const reply = em.create(OpencodeMessage, { subjectId: subject.id } as never)
+    const reply = em.create(OpencodeMessage, { subjectId: subject.id })
     await em.flush()
     expect((await messages.load(reply.id)).status).toBe('pending') // the column default
     const parts = [{ type: 'text', content: 'ok' }]
