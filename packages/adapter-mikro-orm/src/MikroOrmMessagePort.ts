@@ -39,9 +39,7 @@ export class MikroOrmMessagePort implements MessagePort {
   }
 
   async load(id: RowId): Promise<MessageRow> {
-    const row = (await this.#em
-      .fork()
-      .findOne(this.#names.entity, { [this.#names.id]: id })) as Raw | null
+    const row = (await this.#em.fork().findOne(this.#names.entity, { [this.#names.id]: id })) as Raw | null
     if (!row) throw new InvalidArgumentError(`no message row with id ${String(id)}`)
     return this.#toRow(row)
   }
@@ -85,9 +83,7 @@ export class MikroOrmMessagePort implements MessagePort {
     const n = this.#names
     const values = { ...this.#values(fields), [n.status]: status }
     if (n.updatedAt) values[n.updatedAt] = new Date()
-    const count = await this.#em
-      .fork()
-      .nativeUpdate(n.entity, { [n.id]: id, [n.status]: 'pending' }, values)
+    const count = await this.#em.fork().nativeUpdate(n.entity, { [n.id]: id, [n.status]: 'pending' }, values)
     return count > 0
   }
 

@@ -49,9 +49,7 @@ export class MikroOrmRecordPort implements RecordPort {
   }
 
   async load(id: RowId): Promise<SubjectRow> {
-    const row = (await this.#em
-      .fork()
-      .findOne(this.#names.entity, { [this.#names.id]: id })) as Raw | null
+    const row = (await this.#em.fork().findOne(this.#names.entity, { [this.#names.id]: id })) as Raw | null
     if (!row) throw new InvalidArgumentError(`no subject row with id ${String(id)}`)
     return this.#toRow(row)
   }

@@ -33,7 +33,11 @@ export function mikroOrmAdapter(
   const em = 'fork' in orm ? orm : orm.em
   const sqlite = /sqlite/i.test(em.getPlatform().constructor.name)
   return {
-    records: new MikroOrmRecordPort(em, names.subjects, sqlite ? (options.sqlite?.busyTimeoutMs ?? 15_000) : null),
+    records: new MikroOrmRecordPort(
+      em,
+      names.subjects,
+      sqlite ? (options.sqlite?.busyTimeoutMs ?? 15_000) : null,
+    ),
     messages: new MikroOrmMessagePort(em, names.messages),
   }
 }

@@ -3,7 +3,7 @@
 import { EntitySchema } from '@mikro-orm/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mikroOrmAdapter } from '../src/index.js'
-import { type IsolatedOrm, isolatedOrm } from './support/isolatedOrm.js'
+import { DATABASES, type IsolatedOrm, isolatedOrm } from './support/isolatedOrm.js'
 
 interface Conversation {
   key: number
@@ -41,83 +41,86 @@ const ReplySchema = new EntitySchema<Reply>({
   },
 })
 
-describe.each(['sqlite', 'postgres'] as const)(
-  'adapter-mikro-orm mapped onto host entities on %s',
-  (name) => {
-    let db: IsolatedOrm
-    beforeAll(async () => {
-      db = await isolatedOrm(name, [ConversationSchema, ReplySchema])
-      const serial = name === 'postgres' ? 'serial primary key' : 'integer primary key autoincrement'
-      await db.sql(
-        `create table conversations (key ${serial}, name text null, agent_session varchar(255) null unique)`,
-      )
-      await db.sql(
-        `create table replies (key ${serial}, state varchar(16) not null default 'pending', body text null, parts ${name === 'postgres' ? 'jsonb' : 'text'} null, price decimal(10,4) null)`,
-      )
-    })
-    afterAll(async () => {
-      await db.drop()
+describe.each(DATABASES)('adapter-mikro-orm mapped onto host entities on %s', (name) => {
+  let db: IsolatedOrm
+  beforeAll(async () => {
+    db = await isolatedOrm(name, [ConversationSchema, ReplySchema])
+    const q = (identifier: string) => (name === 'mariadb' ? `\`${identifier}\`` : `"${identifier}"`)
+    const serial = {
+      sqlite: 'integer primary key autoincrement',
+      postgres: 'serial primary key',
+      mariadb: 'int not null auto_increment primary key',
+    }[name]
+    const parts = { sqlite: 'text', postgres: 'jsonb', mariadb: 'longtext' }[name]
+    await db.sql(
+      `create table conversations (${q('key')} ${serial}, name text null, agent_session varchar(255) null unique)`,
+    )
+    await db.sql(
+      `create table replies (${q('key')} ${serial}, state varchar(16) not null default 'pending', body text null, parts ${parts} null, price decimal(10,4) null)`,
+    )
+  })
+  afterAll(async () => {
+    await db.drop()
+  })
+
+  const adapter = () =>
+    mikroOrmAdapter(db.orm, {
+      subjects: {
+        entity: 'Conversation',
+        properties: { id: 'key', title: 'name', opencodeSessionId: 'agentSession' },
+      },
+      messages: {
+        entity: 'Reply',
+        properties: {
+          id: 'key',
+          status: 'state',
+          content: 'body',
+          partsJson: 'parts',
+          cost: 'price',
+          reasoning: null,
+          toolCallsJson: null,
+          inputTokens: null,
+          outputTokens: null,
+          cacheReadTokens: null,
+          cacheWriteTokens: null,
+          lastActivityAt: null,
+          updatedAt: null,
+        },
+      },
     })
 
-    const adapter = () =>
-      mikroOrmAdapter(db.orm, {
-        subjects: {
-          entity: 'Conversation',
-          properties: { id: 'key', title: 'name', opencodeSessionId: 'agentSession' },
-        },
-        messages: {
-          entity: 'Reply',
-          properties: {
-            id: 'key',
-            status: 'state',
-            content: 'body',
-            partsJson: 'parts',
-            cost: 'price',
-            reasoning: null,
-            toolCallsJson: null,
-            inputTokens: null,
-            outputTokens: null,
-            cacheReadTokens: null,
-            cacheWriteTokens: null,
-            lastActivityAt: null,
-            updatedAt: null,
-          },
-        },
-      })
-
-    it('reads and writes through the mapped names; absent properties read null and are skipped', async () => {
-      const { records, messages } = adapter()
-      const subjectId = await db.insert('conversations', { name: 'Trip' }, 'key')
-      await records.withLock(subjectId, (_row, locked) => locked.setSessionId('ses_mapped'))
-      expect(await records.load(subjectId)).toMatchObject({ title: 'Trip', opencodeSessionId: 'ses_mapped' })
-      const replyId = await db.insert('replies', { state: 'pending' }, 'key')
-      expect(
-        await messages.finalize(replyId, {
-          content: 'done',
-          partsJson: [{ type: 'text', content: 'done' }],
-          cost: 0.25,
-          reasoning: 'ignored',
-        }),
-      ).toBe(true)
-      const row = await messages.load(replyId)
-      expect(row).toMatchObject({
-        status: 'completed',
+  it('reads and writes through the mapped names; absent properties read null and are skipped', async () => {
+    const { records, messages } = adapter()
+    const subjectId = await db.insert('conversations', { name: 'Trip' }, 'key')
+    await records.withLock(subjectId, (_row, locked) => locked.setSessionId('ses_mapped'))
+    expect(await records.load(subjectId)).toMatchObject({ title: 'Trip', opencodeSessionId: 'ses_mapped' })
+    const replyId = await db.insert('replies', { state: 'pending' }, 'key')
+    expect(
+      await messages.finalize(replyId, {
         content: 'done',
+        partsJson: [{ type: 'text', content: 'done' }],
         cost: 0.25,
-        reasoning: null,
-        toolCallsJson: null,
-      })
-      expect(row.partsJson).toEqual([{ type: 'text', content: 'done' }])
+        reasoning: 'ignored',
+      }),
+    ).toBe(true)
+    const row = await messages.load(replyId)
+    expect(row).toMatchObject({
+      status: 'completed',
+      content: 'done',
+      cost: 0.25,
+      reasoning: null,
+      toolCallsJson: null,
     })
+    expect(row.partsJson).toEqual([{ type: 'text', content: 'done' }])
+  })
 
-    it("snapshot and touchActivity never run the entity's lifecycle hooks", async () => {
-      const { messages } = adapter()
-      const replyId = await db.insert('replies', { state: 'pending' }, 'key')
-      hookRuns = 0
-      expect(await messages.snapshot(replyId, { content: 'so far' })).toBe(true)
-      await messages.touchActivity(replyId, new Date())
-      expect(hookRuns).toBe(0)
-      expect((await messages.load(replyId)).content).toBe('so far')
-    })
-  },
-)
+  it("snapshot and touchActivity never run the entity's lifecycle hooks", async () => {
+    const { messages } = adapter()
+    const replyId = await db.insert('replies', { state: 'pending' }, 'key')
+    hookRuns = 0
+    expect(await messages.snapshot(replyId, { content: 'so far' })).toBe(true)
+    await messages.touchActivity(replyId, new Date())
+    expect(hookRuns).toBe(0)
+    expect((await messages.load(replyId)).content).toBe('so far')
+  })
+})

@@ -23,20 +23,19 @@ export interface OrmSpec {
   schema?: string
 }
 
-/** Open MikroORM on a spec with the shipped entities (plus `extra`). */
-export function connectOrm(spec: OrmSpec, extra: EntitySchema[] = []): Promise<MikroORM> {
+/** MikroORM options for a spec with the shipped entities (plus `extra`). */
+export function connectOrmOptions(spec: OrmSpec, extra: EntitySchema[] = []): Options {
   const { OpencodeSubject, OpencodeMessage } = defineOpencodeEntities()
-  const base: Partial<Options> = {
+  const base: Options = {
     entities: [OpencodeSubject, OpencodeMessage, ...extra],
     allowGlobalContext: false,
     debug: false,
     discovery: { warnWhenNoEntities: false },
   }
-  if (spec.name === 'sqlite')
-    return MikroORM.init({ ...base, driver: BetterSqliteDriver, dbName: spec.target })
+  if (spec.name === 'sqlite') return { ...base, driver: BetterSqliteDriver, dbName: spec.target }
   if (spec.name === 'postgres') {
     const searchPath = `set search_path to "${spec.schema}"`
-    return MikroORM.init({
+    return {
       ...base,
       driver: PostgreSqlDriver,
       clientUrl: spec.target,
@@ -47,9 +46,14 @@ export function connectOrm(spec: OrmSpec, extra: EntitySchema[] = []): Promise<M
           done: (error?: Error) => void,
         ) => connection.query(searchPath, done),
       },
-    })
+    }
   }
-  return MikroORM.init({ ...base, driver: MariaDbDriver, clientUrl: spec.target })
+  return { ...base, driver: MariaDbDriver, clientUrl: spec.target }
+}
+
+/** Open MikroORM on a spec with the shipped entities (plus `extra`). */
+export function connectOrm(spec: OrmSpec, extra: EntitySchema[] = []): Promise<MikroORM> {
+  return MikroORM.init(connectOrmOptions(spec, extra))
 }
 
 const suffix = () => randomBytes(5).toString('hex')
