@@ -5,5 +5,6 @@
  */
 export * from './Sandbox.js'
 export * from './SandboxFile.js'
+export * from './sandboxDirectoryFor.js'
 export * from './UnsafeFileError.js'
 export * from './UploadedFilesPrompt.js'
