@@ -17,7 +17,7 @@ const queues = new WeakMap<object, Promise<void>>()
 
 /**
  * {@link RecordPort} on MikroORM. Every call works on a fresh `em.fork()` (no identity map shared
- * across calls, so a row is always re-read). `withLock` is `em.transactional` reading the row with
+ * across calls, so a row is always re-read). `withLock` is a transaction on the fork reading the row with
  * `LockMode.PESSIMISTIC_WRITE` (`SELECT … FOR UPDATE`); SQLite has no row locks, so there the
  * transaction's first statement is a no-op write that takes the database write lock, and callers
  * in one process queue. Build it with {@link mikroOrmAdapter}.
@@ -75,30 +75,32 @@ export class MikroOrmRecordPort implements RecordPort {
 
   #locked<T>(id: RowId, fn: (row: SubjectRow, locked: LockedSubject) => Promise<T>): Promise<T> {
     const n = this.#names
-    return this.#em.fork().transactional(async (em) => {
-      let row: Raw | null
-      if (this.#sqliteBusyMs !== null) {
-        await em
-          .getConnection()
-          .execute(
-            `PRAGMA busy_timeout = ${Math.trunc(this.#sqliteBusyMs)}`,
-            [],
-            'run',
-            em.getTransactionContext(),
-          )
-        // A write as first statement upgrades the deferred BEGIN to the database write lock.
-        await em.nativeUpdate(n.entity, { [n.id]: id }, { [n.id]: id })
-        row = (await em.findOne(n.entity, { [n.id]: id }, { refresh: true })) as Raw | null
-      } else {
-        row = (await em.findOne(
-          n.entity,
-          { [n.id]: id },
-          { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
-        )) as Raw | null
+    const em = this.#em.fork()
+    // The connection's transaction rather than `em.transactional`: that one flushes the fork at
+    // commit, firing beforeFlush/onFlush/afterFlush in the app's subscribers for nothing.
+    return em.getConnection().transactional(async (trx) => {
+      em.setTransactionContext(trx)
+      try {
+        let row: Raw | null
+        if (this.#sqliteBusyMs !== null) {
+          const busy = `PRAGMA busy_timeout = ${Math.trunc(this.#sqliteBusyMs)}`
+          await em.getConnection().execute(busy, [], 'run', trx)
+          // A write as first statement upgrades the deferred BEGIN to the database write lock.
+          await em.nativeUpdate(n.entity, { [n.id]: id }, { [n.id]: id })
+          row = (await em.findOne(n.entity, { [n.id]: id }, { refresh: true })) as Raw | null
+        } else {
+          row = (await em.findOne(
+            n.entity,
+            { [n.id]: id },
+            { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+          )) as Raw | null
+        }
+        if (!row) throw new InvalidArgumentError(`no subject row with id ${String(id)}`)
+        const locked: LockedSubject = { setSessionId: (sessionId) => this.#write(em, id, sessionId) }
+        return await fn(this.#toRow(row), locked)
+      } finally {
+        em.resetTransactionContext()
       }
-      if (!row) throw new InvalidArgumentError(`no subject row with id ${String(id)}`)
-      const locked: LockedSubject = { setSessionId: (sessionId) => this.#write(em, id, sessionId) }
-      return fn(this.#toRow(row), locked)
     })
   }
 

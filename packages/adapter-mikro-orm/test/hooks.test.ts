@@ -1,7 +1,13 @@
 // Mid-stream writes are hook-free on the shipped entities too: an EventSubscriber counting every
 // entity and flush event sees nothing from snapshot and touchActivity (nor from the CAS
-// transitions), while an ordinary flush of the same entity is counted.
-import { type EventArgs, type EventSubscriber, type FlushEventArgs, MikroORM } from '@mikro-orm/core'
+// transitions and the lock's transaction), while an ordinary flush of the same entity is counted.
+import {
+  type EventArgs,
+  type EventSubscriber,
+  type FlushEventArgs,
+  MikroORM,
+  type TransactionEventArgs,
+} from '@mikro-orm/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineOpencodeEntities, mikroOrmAdapter } from '../src/index.js'
 import { connectOrmOptions, DATABASES, type IsolatedOrm, isolatedOrm } from './support/isolatedOrm.js'
@@ -15,6 +21,8 @@ class CountingSubscriber implements EventSubscriber {
   beforeFlush = (_args: FlushEventArgs) => void this.events.push('beforeFlush')
   onFlush = (_args: FlushEventArgs) => void this.events.push('onFlush')
   afterFlush = (_args: FlushEventArgs) => void this.events.push('afterFlush')
+  beforeTransactionStart = (_args: TransactionEventArgs) => void this.events.push('beforeTransactionStart')
+  afterTransactionCommit = (_args: TransactionEventArgs) => void this.events.push('afterTransactionCommit')
 }
 
 describe.each(DATABASES)('hook-free writes on the shipped entities (%s)', (name) => {
@@ -30,12 +38,14 @@ describe.each(DATABASES)('hook-free writes on the shipped entities (%s)', (name)
     await db.drop()
   })
 
-  it('snapshot, touchActivity, finalize and cancel fire no lifecycle or flush event', async () => {
+  it('withLock, setSessionId, snapshot, touchActivity, finalize, cancel and update fire no lifecycle or flush event', async () => {
     const subjectId = await db.insert('opencode_subjects', { title: 'hooks' })
     const first = await db.insert('opencode_messages', { subject_id: subjectId })
     const second = await db.insert('opencode_messages', { subject_id: subjectId })
-    const { messages } = mikroOrmAdapter(orm)
+    const { records, messages } = mikroOrmAdapter(orm)
     counter.events = []
+    await records.withLock(subjectId, (_row, locked) => locked.setSessionId(`ses_hooks_${name}`))
+    await records.setSessionId(subjectId, `ses_hooks2_${name}`)
     expect(
       await messages.snapshot(first, { content: 'so far', partsJson: [{ type: 'text', content: 'so' }] }),
     ).toBe(true)
