@@ -11,6 +11,7 @@ import {
 } from '@opencode-kit/core'
 import type { MessageNames } from './options.js'
 import { toRowId } from './toRowId.js'
+import { UNFILTERED } from './unfiltered.js'
 
 type Raw = Record<string, unknown>
 
@@ -39,7 +40,9 @@ export class MikroOrmMessagePort implements MessagePort {
   }
 
   async load(id: RowId): Promise<MessageRow> {
-    const row = (await this.#em.fork().findOne(this.#names.entity, { [this.#names.id]: id })) as Raw | null
+    const row = (await this.#em
+      .fork()
+      .findOne(this.#names.entity, { [this.#names.id]: id }, UNFILTERED)) as Raw | null
     if (!row) throw new InvalidArgumentError(`no message row with id ${String(id)}`)
     return this.#toRow(row)
   }
@@ -60,7 +63,7 @@ export class MikroOrmMessagePort implements MessagePort {
     const values = this.#values(fields)
     if (this.#names.updatedAt) values[this.#names.updatedAt] = new Date()
     if (Object.keys(values).length === 0) return
-    await this.#em.fork().nativeUpdate(this.#names.entity, { [this.#names.id]: id }, values)
+    await this.#em.fork().nativeUpdate(this.#names.entity, { [this.#names.id]: id }, values, UNFILTERED)
   }
 
   async snapshot(id: RowId, fields: SnapshotFields): Promise<boolean> {
@@ -68,22 +71,25 @@ export class MikroOrmMessagePort implements MessagePort {
     const values = this.#values(fields)
     const pending = { [n.id]: id, [n.status]: 'pending' }
     const em = this.#em.fork()
-    if (Object.keys(values).length > 0 && (await em.nativeUpdate(n.entity, pending, values)) > 0) return true
+    if (Object.keys(values).length > 0 && (await em.nativeUpdate(n.entity, pending, values, UNFILTERED)) > 0)
+      return true
     // Nothing to write, or a MySQL connection counting changed (not matched) rows: ask.
-    return (await em.count(n.entity, pending)) > 0
+    return (await em.count(n.entity, pending, UNFILTERED)) > 0
   }
 
   async touchActivity(id: RowId, at: Date): Promise<void> {
     const n = this.#names
     if (!n.lastActivityAt) return
-    await this.#em.fork().nativeUpdate(n.entity, { [n.id]: id }, { [n.lastActivityAt]: at })
+    await this.#em.fork().nativeUpdate(n.entity, { [n.id]: id }, { [n.lastActivityAt]: at }, UNFILTERED)
   }
 
   async #transition(id: RowId, status: MessageStatus, fields: MessageFields): Promise<boolean> {
     const n = this.#names
     const values = { ...this.#values(fields), [n.status]: status }
     if (n.updatedAt) values[n.updatedAt] = new Date()
-    const count = await this.#em.fork().nativeUpdate(n.entity, { [n.id]: id, [n.status]: 'pending' }, values)
+    const count = await this.#em
+      .fork()
+      .nativeUpdate(n.entity, { [n.id]: id, [n.status]: 'pending' }, values, UNFILTERED)
     return count > 0
   }
 

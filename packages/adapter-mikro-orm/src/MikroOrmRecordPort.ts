@@ -9,6 +9,7 @@ import {
 import type { SubjectNames } from './options.js'
 import { toRowId } from './toRowId.js'
 import { toUniqueViolation } from './toUniqueViolation.js'
+import { UNFILTERED } from './unfiltered.js'
 
 type Raw = Record<string, unknown>
 
@@ -49,7 +50,9 @@ export class MikroOrmRecordPort implements RecordPort {
   }
 
   async load(id: RowId): Promise<SubjectRow> {
-    const row = (await this.#em.fork().findOne(this.#names.entity, { [this.#names.id]: id })) as Raw | null
+    const row = (await this.#em
+      .fork()
+      .findOne(this.#names.entity, { [this.#names.id]: id }, UNFILTERED)) as Raw | null
     if (!row) throw new InvalidArgumentError(`no subject row with id ${String(id)}`)
     return this.#toRow(row)
   }
@@ -86,13 +89,13 @@ export class MikroOrmRecordPort implements RecordPort {
           const busy = `PRAGMA busy_timeout = ${Math.trunc(this.#sqliteBusyMs)}`
           await em.getConnection().execute(busy, [], 'run', trx)
           // A write as first statement upgrades the deferred BEGIN to the database write lock.
-          await em.nativeUpdate(n.entity, { [n.id]: id }, { [n.id]: id })
-          row = (await em.findOne(n.entity, { [n.id]: id }, { refresh: true })) as Raw | null
+          await em.nativeUpdate(n.entity, { [n.id]: id }, { [n.id]: id }, UNFILTERED)
+          row = (await em.findOne(n.entity, { [n.id]: id }, { ...UNFILTERED, refresh: true })) as Raw | null
         } else {
           row = (await em.findOne(
             n.entity,
             { [n.id]: id },
-            { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+            { ...UNFILTERED, lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
           )) as Raw | null
         }
         if (!row) throw new InvalidArgumentError(`no subject row with id ${String(id)}`)
@@ -111,7 +114,7 @@ export class MikroOrmRecordPort implements RecordPort {
   async #write(em: EntityManager, id: RowId, sessionId: string | null): Promise<void> {
     const n = this.#names
     await toUniqueViolation(() =>
-      em.nativeUpdate(n.entity, { [n.id]: id }, { [n.opencodeSessionId]: sessionId }),
+      em.nativeUpdate(n.entity, { [n.id]: id }, { [n.opencodeSessionId]: sessionId }, UNFILTERED),
     )
   }
 
