@@ -1,6 +1,15 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core'
 
-/** Table names of {@link opencodeDdl} and {@link createOpencodeTables}. */
+/**
+ * Table names of {@link opencodeDdl} and {@link createOpencodeTables} (default `opencode_subjects`
+ * and `opencode_messages`).
+ *
+ * @example
+ * ```ts
+ * const options: OpencodeTablesOptions = { subjectsTable: 'ai_threads', messagesTable: 'ai_replies' }
+ * await createOpencodeTables(orm, options)
+ * ```
+ */
 export interface OpencodeTablesOptions {
   subjectsTable?: string
   messagesTable?: string

@@ -1,6 +1,14 @@
 import { BigIntType, EntitySchema, type Opt } from '@mikro-orm/core'
 
-/** A subject row of the shipped schema. */
+/**
+ * A subject row of the shipped schema, as {@link OpencodeSubject} hydrates it.
+ *
+ * @example
+ * ```ts
+ * const subject: OpencodeSubjectEntity = await orm.em.fork().findOneOrFail(OpencodeSubject, { id })
+ * subject.opencodeSessionId // 'ses_…' once a turn created the session
+ * ```
+ */
 export interface OpencodeSubjectEntity {
   id: number
   title: string | null
@@ -10,7 +18,16 @@ export interface OpencodeSubjectEntity {
   updatedAt: Opt<Date>
 }
 
-/** An assistant message row of the shipped schema. */
+/**
+ * An assistant message row of the shipped schema, as {@link OpencodeMessage} hydrates it (`cost`
+ * is a DECIMAL property, hydrated as a string; `messages.load` gives a number).
+ *
+ * @example
+ * ```ts
+ * const reply: OpencodeMessageEntity = await orm.em.fork().findOneOrFail(OpencodeMessage, { id })
+ * if (reply.status === 'completed') render(reply.content, reply.partsJson)
+ * ```
+ */
 export interface OpencodeMessageEntity {
   id: number
   subjectId: number
@@ -31,7 +48,15 @@ export interface OpencodeMessageEntity {
   updatedAt: Opt<Date>
 }
 
-/** Table names of {@link defineOpencodeEntities}. */
+/**
+ * Table and entity names of {@link defineOpencodeEntities}.
+ *
+ * @example
+ * ```ts
+ * const options: OpencodeEntityOptions = { subjectsTable: 'ai_threads', messagesTable: 'ai_replies' }
+ * const { OpencodeSubject, OpencodeMessage } = defineOpencodeEntities(options)
+ * ```
+ */
 export interface OpencodeEntityOptions {
   subjectsTable?: string
   messagesTable?: string

@@ -3,7 +3,15 @@ import { MikroOrmMessagePort } from './MikroOrmMessagePort.js'
 import { MikroOrmRecordPort } from './MikroOrmRecordPort.js'
 import { type MikroOrmAdapterOptions, resolveNames } from './options.js'
 
-/** The ports {@link mikroOrmAdapter} returns. */
+/**
+ * The ports {@link mikroOrmAdapter} returns, ready for `Session` and `Turn`.
+ *
+ * @example
+ * ```ts
+ * const { records, messages }: MikroOrmAdapter = mikroOrmAdapter(orm)
+ * const session = new Session({ subject: await records.load(subjectId), records, client })
+ * ```
+ */
 export interface MikroOrmAdapter {
   records: MikroOrmRecordPort
   messages: MikroOrmMessagePort
