@@ -83,7 +83,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     const { result, row, messageId } = await runTurn('Write the notes [write notes.md]')
     expect(result.status).toBe('completed')
     expect(row.content?.trim()).toBe(FINAL_TEXT)
-    expect(row.toolCallsJson?.map((part) => part.tool)).toEqual(['write'])
+    expect(row.toolCalls?.map((part) => part.tool)).toEqual(['write'])
     const attachments = await storage.list(messageId)
     expect(attachments.map((a) => [a.filename, a.contentType])).toEqual([['notes.md', 'text/markdown']])
     // The bytes on disk are what the agent's write tool wrote.
@@ -94,7 +94,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
   it('todowrite: the todo list survives the authoritative final poll', async () => {
     const { result, row } = await runTurn('Plan it [todo]')
     expect(result.status).toBe('completed')
-    const todoPart = row.partsJson?.find((part) => part.tool === 'todowrite')
+    const todoPart = row.parts?.find((part) => part.tool === 'todowrite')
     const todos = (todoPart?.input as { todos?: { content: string; status: string }[] } | undefined)?.todos
     expect(todos?.length).toBeGreaterThan(0)
     expect(todos?.[0]).toMatchObject({ content: expect.any(String), status: expect.any(String) })
@@ -110,7 +110,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     expect(row.cost).toBeCloseTo(summed, 12)
     expect(row.inputTokens).toBe(40)
     expect(row.outputTokens).toBe(20)
-    expect(row.toolCallsJson).toHaveLength(3)
+    expect(row.toolCalls).toHaveLength(3)
   })
 
   it('the LLM answers 400: the turn ends error with the upstream reason', async () => {

@@ -224,7 +224,7 @@ const tokens =
 out(`\n${statusText} in ${(result.durationMs / 1000).toFixed(2)} s · cost ${cost}${tokens}\n`)
 out(`${dim('  session  ')} ${subject.opencodeSessionId}\n`)
 out(
-  `${dim('  message  ')} #${row.id} status=${row.status}, ${row.content?.length ?? 0} chars, ${row.toolCallsJson?.length ?? 0} tool call(s) ${dim('(re-read from SQLite)')}\n`,
+  `${dim('  message  ')} #${row.id} status=${row.status}, ${row.content?.length ?? 0} chars, ${row.toolCalls?.length ?? 0} tool call(s) ${dim('(re-read from SQLite)')}\n`,
 )
 if (result.error)
   out(

@@ -14,8 +14,8 @@ export interface MessageColumns {
   status?: string
   content?: string
   reasoning?: string | null
-  partsJson?: string | null
-  toolCallsJson?: string | null
+  parts?: string | null
+  toolCalls?: string | null
   cost?: string | null
   inputTokens?: string | null
   outputTokens?: string | null
@@ -52,8 +52,8 @@ export interface MessageNames {
   status: string
   content: string
   reasoning: string | null
-  partsJson: string | null
-  toolCallsJson: string | null
+  parts: string | null
+  toolCalls: string | null
   cost: string | null
   inputTokens: string | null
   outputTokens: string | null
@@ -89,8 +89,8 @@ export function resolveNames(options: KnexAdapterOptions): {
       status: m.status ?? 'status',
       content: m.content ?? 'content',
       reasoning: pick(m.reasoning, 'reasoning'),
-      partsJson: pick(m.partsJson, 'parts_json'),
-      toolCallsJson: pick(m.toolCallsJson, 'tool_calls_json'),
+      parts: pick(m.parts, 'parts_json'),
+      toolCalls: pick(m.toolCalls, 'tool_calls_json'),
       cost: pick(m.cost, 'cost'),
       inputTokens: pick(m.inputTokens, 'input_tokens'),
       outputTokens: pick(m.outputTokens, 'output_tokens'),

@@ -51,10 +51,10 @@ describe.each(DATABASES)('adapter-knex mapping and migrations on %s', (name) => 
           id: 'pk',
           status: 'state',
           content: 'body',
-          partsJson: 'parts',
+          parts: 'parts',
           cost: 'price',
           reasoning: null,
-          toolCallsJson: null,
+          toolCalls: null,
           inputTokens: null,
           outputTokens: null,
           cacheReadTokens: null,
@@ -76,7 +76,7 @@ describe.each(DATABASES)('adapter-knex mapping and migrations on %s', (name) => 
     expect(
       await messages.finalize(reply.pk, {
         content: 'hello',
-        partsJson: parts,
+        parts: parts,
         cost: 0.5,
         inputTokens: 9,
         reasoning: 'r',
@@ -85,7 +85,7 @@ describe.each(DATABASES)('adapter-knex mapping and migrations on %s', (name) => 
     expect(await messages.load(reply.pk)).toMatchObject({
       status: 'completed',
       content: 'hello',
-      partsJson: parts,
+      parts: parts,
       cost: 0.5,
       inputTokens: null,
       reasoning: null,

@@ -101,8 +101,8 @@ describe.each(DATABASES)('adapter-knex ports on %s', (name) => {
       await ports.messages.finalize(id, {
         content: 'final',
         reasoning: 'thought',
-        partsJson: parts,
-        toolCallsJson: tools,
+        parts: parts,
+        toolCalls: tools,
         cost: 0.012345,
         inputTokens: 10,
         outputTokens: 20,
@@ -117,8 +117,8 @@ describe.each(DATABASES)('adapter-knex ports on %s', (name) => {
       status: 'completed',
       content: 'final',
       reasoning: 'thought',
-      partsJson: parts,
-      toolCallsJson: tools,
+      parts: parts,
+      toolCalls: tools,
       cost: 0.012345,
       inputTokens: 10,
       outputTokens: 20,
@@ -144,7 +144,7 @@ describe.each(DATABASES)('adapter-knex ports on %s', (name) => {
     expect(
       await ports.messages.snapshot(id, {
         content: 'so far',
-        partsJson: [{ type: 'text', content: 'so far' }],
+        parts: [{ type: 'text', content: 'so far' }],
       }),
     ).toBe(true)
     expect(await ports.messages.snapshot(id, { content: 'so far' })).toBe(true)

@@ -25,7 +25,7 @@ export interface OpencodeSubjectEntity {
  * @example
  * ```ts
  * const reply: OpencodeMessageEntity = await orm.em.fork().findOneOrFail(OpencodeMessage, { id })
- * if (reply.status === 'completed') render(reply.content, reply.partsJson)
+ * if (reply.status === 'completed') render(reply.content, reply.parts)
  * ```
  */
 export interface OpencodeMessageEntity {
@@ -35,8 +35,8 @@ export interface OpencodeMessageEntity {
   status: Opt<string>
   content: string | null
   reasoning: string | null
-  partsJson: unknown[] | null
-  toolCallsJson: unknown[] | null
+  parts: unknown[] | null
+  toolCalls: unknown[] | null
   cost: string | number | null
   inputTokens: number | null
   outputTokens: number | null
@@ -123,8 +123,8 @@ export function defineOpencodeEntities(options: OpencodeEntityOptions = {}) {
       status: { type: 'string', length: 16, default: 'pending' },
       content: { type: 'text', nullable: true },
       reasoning: { type: 'text', nullable: true },
-      partsJson: { type: 'json', nullable: true, fieldName: 'parts_json' },
-      toolCallsJson: { type: 'json', nullable: true, fieldName: 'tool_calls_json' },
+      parts: { type: 'json', nullable: true, fieldName: 'parts_json' },
+      toolCalls: { type: 'json', nullable: true, fieldName: 'tool_calls_json' },
       cost: { type: 'decimal', precision: 12, scale: 6, nullable: true },
       inputTokens: { type: 'integer', nullable: true, fieldName: 'input_tokens' },
       outputTokens: { type: 'integer', nullable: true, fieldName: 'output_tokens' },
@@ -162,7 +162,7 @@ export const OpencodeSubject: EntitySchema<OpencodeSubjectEntity> = shipped.Open
 
 /**
  * The shipped `opencode_messages` table as a decorator-free entity (`EntitySchema`, named
- * `OpencodeMessage`). `partsJson`/`toolCallsJson` are `json` properties (JSON text in the column,
+ * `OpencodeMessage`). `parts`/`toolCalls` are `json` properties (JSON text in the column,
  * arrays in JS), the same rows the knex and Sequelize adapters write.
  *
  * @example

@@ -24,8 +24,8 @@ export interface MessageColumns {
   status?: string
   content?: string
   reasoning?: string | null
-  partsJson?: string | null
-  toolCallsJson?: string | null
+  parts?: string | null
+  toolCalls?: string | null
   cost?: string | null
   inputTokens?: string | null
   outputTokens?: string | null
@@ -94,8 +94,8 @@ export interface MessageNames {
   status: string
   content: string
   reasoning: string | null
-  partsJson: string | null
-  toolCallsJson: string | null
+  parts: string | null
+  toolCalls: string | null
   cost: string | null
   inputTokens: string | null
   outputTokens: string | null
@@ -123,8 +123,8 @@ const MESSAGE_COLUMNS: { [K in keyof Required<MessageColumns>]: string } = {
   status: 'status',
   content: 'content',
   reasoning: 'reasoning',
-  partsJson: 'parts_json',
-  toolCallsJson: 'tool_calls_json',
+  parts: 'parts_json',
+  toolCalls: 'tool_calls_json',
   cost: 'cost',
   inputTokens: 'input_tokens',
   outputTokens: 'output_tokens',
@@ -219,7 +219,7 @@ export function resolveNames(
   const subjects = resolveFields(subjectMeta, subjectMapping, SUBJECT_COLUMNS)
   const messages = resolveFields(messageMeta, messageMapping, MESSAGE_COLUMNS)
   const jsonAsText = new Set<string>()
-  for (const name of [messages.partsJson, messages.toolCallsJson]) {
+  for (const name of [messages.parts, messages.toolCalls]) {
     if (name !== null && !isJson(messageMeta.properties[name as never])) jsonAsText.add(name)
   }
   return {
@@ -235,8 +235,8 @@ export function resolveNames(
       status: messages.status as string,
       content: messages.content as string,
       reasoning: messages.reasoning,
-      partsJson: messages.partsJson,
-      toolCallsJson: messages.toolCallsJson,
+      parts: messages.parts,
+      toolCalls: messages.toolCalls,
       cost: messages.cost,
       inputTokens: messages.inputTokens,
       outputTokens: messages.outputTokens,

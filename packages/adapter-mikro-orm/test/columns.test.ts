@@ -81,12 +81,12 @@ const options = {
       id: 'reply_pk',
       status: 'reply_phase',
       content: 'reply_text',
-      partsJson: 'reply_parts',
+      parts: 'reply_parts',
       cost: 'reply_usd',
       lastActivityAt: 'reply_seen_at',
       updatedAt: 'reply_changed_at',
       reasoning: null,
-      toolCallsJson: null,
+      toolCalls: null,
       inputTokens: null,
       outputTokens: null,
       cacheReadTokens: null,
@@ -122,7 +122,7 @@ describe.each(DATABASES)('adapter-mikro-orm mapped by table and column names on 
     expect(
       await messages.finalize(replyId, {
         content: 'Pack light.',
-        partsJson: parts,
+        parts: parts,
         cost: 0.5,
         reasoning: 'x',
       }),
@@ -139,10 +139,10 @@ describe.each(DATABASES)('adapter-mikro-orm mapped by table and column names on 
       id: replyId,
       status: 'completed',
       content: 'Pack light.',
-      partsJson: parts,
+      parts: parts,
       cost: 0.5,
       reasoning: null,
-      toolCallsJson: null,
+      toolCalls: null,
       inputTokens: null,
     })
   })
@@ -160,11 +160,11 @@ describe.each(DATABASES)('adapter-mikro-orm mapped by table and column names on 
     const replyId = await db.insert('host_chat_replies', { reply_phase: 'pending' }, 'reply_pk')
     hooks.beforeUpdate = 0
     hooks.onUpdate = 0
-    expect(await messages.snapshot(replyId, { content: 'so far', partsJson: [] })).toBe(true)
+    expect(await messages.snapshot(replyId, { content: 'so far', parts: [] })).toBe(true)
     await messages.touchActivity(replyId, new Date('2026-01-02T03:04:05Z'))
     expect(hooks).toEqual({ beforeUpdate: 0, onUpdate: 0 })
     const row = await messages.load(replyId)
-    expect(row).toMatchObject({ status: 'pending', content: 'so far', partsJson: [] })
+    expect(row).toMatchObject({ status: 'pending', content: 'so far', parts: [] })
     expect(row.lastActivityAt?.toISOString()).toBe('2026-01-02T03:04:05.000Z')
     const [raw] = await db.sql<Record<string, unknown>>(
       'select reply_changed_at from host_chat_replies where reply_pk = ?',

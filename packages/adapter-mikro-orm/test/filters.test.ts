@@ -71,8 +71,8 @@ describe.each(DATABASES)('adapter-mikro-orm ignores entity filters on %s', (name
         entity: 'Answer',
         properties: {
           reasoning: null,
-          partsJson: null,
-          toolCallsJson: null,
+          parts: null,
+          toolCalls: null,
           cost: null,
           inputTokens: null,
           outputTokens: null,

@@ -47,7 +47,7 @@ describe.each(DATABASES)('hook-free writes on the shipped entities (%s)', (name)
     await records.withLock(subjectId, (_row, locked) => locked.setSessionId(`ses_hooks_${name}`))
     await records.setSessionId(subjectId, `ses_hooks2_${name}`)
     expect(
-      await messages.snapshot(first, { content: 'so far', partsJson: [{ type: 'text', content: 'so' }] }),
+      await messages.snapshot(first, { content: 'so far', parts: [{ type: 'text', content: 'so' }] }),
     ).toBe(true)
     await messages.touchActivity(first, new Date())
     expect(await messages.finalize(first, { content: 'done', cost: 0.1 })).toBe(true)

@@ -12,11 +12,11 @@ import { knexAdapter, knexOn, sequelizeAdapter, sequelizeOn } from './support/ot
 const fields = (by: string): MessageFields => ({
   content: `written by ${by}`,
   reasoning: 'thought about it',
-  partsJson: [
+  parts: [
     { type: 'text', content: `written by ${by} — ünïcode "quoted"` },
     { type: 'tool', tool: 'write', state: { status: 'completed', input: { path: '/p/a.md' } } },
   ],
-  toolCallsJson: [{ type: 'tool', tool: 'write', state: { status: 'completed' } }],
+  toolCalls: [{ type: 'tool', tool: 'write', state: { status: 'completed' } }],
   cost: 0.001234,
   inputTokens: 1200,
   outputTokens: 34,
@@ -76,7 +76,7 @@ describe.each(DATABASES)(
         expect(
           await messages.snapshot(messageId, {
             content: 'so far',
-            partsJson: [{ type: 'text', content: 'so' }],
+            parts: [{ type: 'text', content: 'so' }],
           }),
         ).toBe(true)
         await messages.touchActivity(messageId, new Date('2026-01-02T03:04:05Z'))

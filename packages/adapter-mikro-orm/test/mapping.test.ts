@@ -75,10 +75,10 @@ describe.each(DATABASES)('adapter-mikro-orm mapped onto host entities on %s', (n
           id: 'key',
           status: 'state',
           content: 'body',
-          partsJson: 'parts',
+          parts: 'parts',
           cost: 'price',
           reasoning: null,
-          toolCallsJson: null,
+          toolCalls: null,
           inputTokens: null,
           outputTokens: null,
           cacheReadTokens: null,
@@ -98,7 +98,7 @@ describe.each(DATABASES)('adapter-mikro-orm mapped onto host entities on %s', (n
     expect(
       await messages.finalize(replyId, {
         content: 'done',
-        partsJson: [{ type: 'text', content: 'done' }],
+        parts: [{ type: 'text', content: 'done' }],
         cost: 0.25,
         reasoning: 'ignored',
       }),
@@ -109,9 +109,9 @@ describe.each(DATABASES)('adapter-mikro-orm mapped onto host entities on %s', (n
       content: 'done',
       cost: 0.25,
       reasoning: null,
-      toolCallsJson: null,
+      toolCalls: null,
     })
-    expect(row.partsJson).toEqual([{ type: 'text', content: 'done' }])
+    expect(row.parts).toEqual([{ type: 'text', content: 'done' }])
   })
 
   it("snapshot and touchActivity never run the entity's lifecycle hooks", async () => {

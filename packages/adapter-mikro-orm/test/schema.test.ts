@@ -69,10 +69,10 @@ describe.each(DATABASES)('createOpencodeSchema on %s', (name) => {
     await em.flush()
     expect((await messages.load(reply.id)).status).toBe('pending') // the column default
     const parts = [{ type: 'text', content: 'ok' }]
-    expect(await messages.finalize(reply.id, { content: 'ok', partsJson: parts, cost: 0.125 })).toBe(true)
+    expect(await messages.finalize(reply.id, { content: 'ok', parts: parts, cost: 0.125 })).toBe(true)
     expect(await messages.load(reply.id)).toMatchObject({
       status: 'completed',
-      partsJson: parts,
+      parts: parts,
       cost: 0.125,
     })
     const [raw] = await db.sql<{ parts_json: unknown }>(

@@ -33,8 +33,8 @@ export interface MessageNames {
   status: string
   content: string
   reasoning: string | null
-  partsJson: string | null
-  toolCallsJson: string | null
+  parts: string | null
+  toolCalls: string | null
   cost: string | null
   inputTokens: string | null
   outputTokens: string | null
@@ -52,7 +52,7 @@ export interface MessageMapping {
   model?: ModelStatic<Model>
   /** Table to map when no `model` is given. Default `opencode_messages`. */
   table?: string
-  /** Attribute names on `model`. Defaults: the port names (`id`, `status`, `partsJson`, …). */
+  /** Attribute names on `model`. Defaults: the port names (`id`, `status`, `parts`, …). */
   attributes?: Partial<MessageNames>
   /** Column names of `table` (without `model`). Defaults: snake_case (`parts_json`, `last_activity_at`, …). */
   columns?: Partial<MessageNames>

@@ -50,8 +50,8 @@ describe.each(DATABASES)('adapter-sequelize mapping onto existing schemas on %s'
           status: 'state',
           content: 'body',
           reasoning: 'thinking',
-          partsJson: 'parts',
-          toolCallsJson: 'tools',
+          parts: 'parts',
+          toolCalls: 'tools',
           cost: 'price',
           inputTokens: 'tokensIn',
           outputTokens: 'tokensOut',
@@ -67,16 +67,16 @@ describe.each(DATABASES)('adapter-sequelize mapping onto existing schemas on %s'
     expect((await Conversation.findByPk(a))?.get('agentSessionId')).toBe('ses_a')
 
     const id = (await Reply.create({})).get('id') as RowId
-    expect(await messages.snapshot(id, { content: 'Hi', partsJson: [{ type: 'text', content: 'Hi' }] })).toBe(
+    expect(await messages.snapshot(id, { content: 'Hi', parts: [{ type: 'text', content: 'Hi' }] })).toBe(
       true,
     )
-    expect(
-      await messages.finalize(id, { content: 'Hi!', cost: 1.25, inputTokens: 3, toolCallsJson: [] }),
-    ).toBe(true)
+    expect(await messages.finalize(id, { content: 'Hi!', cost: 1.25, inputTokens: 3, toolCalls: [] })).toBe(
+      true,
+    )
     const row = await messages.load(id)
     expect(row).toMatchObject({ status: 'completed', content: 'Hi!', cost: 1.25, inputTokens: 3 })
-    expect(row.partsJson).toEqual([{ type: 'text', content: 'Hi' }])
-    expect(row.toolCallsJson).toEqual([])
+    expect(row.parts).toEqual([{ type: 'text', content: 'Hi' }])
+    expect(row.toolCalls).toEqual([])
     // Stored as JSON text in the TEXT column.
     const raw = await sequelize.query<{ parts: string }>('SELECT parts FROM replies WHERE id = ?', {
       replacements: [id],
@@ -110,7 +110,7 @@ describe.each(DATABASES)('adapter-sequelize mapping onto existing schemas on %s'
           status: 'state',
           content: 'body',
           reasoning: null,
-          toolCallsJson: null,
+          toolCalls: null,
           cost: null,
           inputTokens: null,
           outputTokens: null,
@@ -136,7 +136,7 @@ describe.each(DATABASES)('adapter-sequelize mapping onto existing schemas on %s'
       return 'ses_ticket'
     })
     expect((await records.load(ticketId)).opencodeSessionId).toBe(sessionId)
-    expect(await messages.snapshot(replyId, { partsJson: [{ type: 'text', content: 'On it' }] })).toBe(true)
+    expect(await messages.snapshot(replyId, { parts: [{ type: 'text', content: 'On it' }] })).toBe(true)
     await messages.touchActivity(replyId, new Date())
     expect(await messages.finalize(replyId, { content: 'On it', cost: 2, reasoning: 'dropped' })).toBe(true)
     expect(await messages.load(replyId)).toMatchObject({
@@ -145,7 +145,7 @@ describe.each(DATABASES)('adapter-sequelize mapping onto existing schemas on %s'
       reasoning: null,
       cost: null,
       lastActivityAt: null,
-      partsJson: [{ type: 'text', content: 'On it' }],
+      parts: [{ type: 'text', content: 'On it' }],
     })
   })
 })

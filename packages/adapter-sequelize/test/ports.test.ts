@@ -167,8 +167,8 @@ describe.each(DATABASES)('adapter-sequelize ports on %s', (name) => {
         status: 'pending',
         content: null,
         reasoning: null,
-        partsJson: null,
-        toolCallsJson: null,
+        parts: null,
+        toolCalls: null,
         cost: null,
         inputTokens: null,
         outputTokens: null,
@@ -186,8 +186,8 @@ describe.each(DATABASES)('adapter-sequelize ports on %s', (name) => {
       const fields = {
         content: 'Hello',
         reasoning: 'thinking',
-        partsJson: parts,
-        toolCallsJson: tools,
+        parts: parts,
+        toolCalls: tools,
         cost: 0.0125,
         inputTokens: 10,
         outputTokens: 20,
@@ -254,12 +254,12 @@ describe.each(DATABASES)('adapter-sequelize ports on %s', (name) => {
       expect(
         await adapter.messages.snapshot(id, {
           reasoning: 'r',
-          partsJson: [{ type: 'text', content: 'Hel' }],
+          parts: [{ type: 'text', content: 'Hel' }],
         }),
       ).toBe(true)
       const row = await adapter.messages.load(id)
       expect(row).toMatchObject({ status: 'pending', content: 'Hel', reasoning: 'r' })
-      expect(row.partsJson).toEqual([{ type: 'text', content: 'Hel' }])
+      expect(row.parts).toEqual([{ type: 'text', content: 'Hel' }])
       await adapter.messages.cancel(id)
       expect(await adapter.messages.snapshot(id, { content: 'Hello' })).toBe(false)
       expect((await rawMessage(id))?.content).toBe('Hel')

@@ -9,8 +9,8 @@ export interface MessageFieldMap {
   status: string
   content: string
   reasoning: string | null
-  partsJson: string | null
-  toolCallsJson: string | null
+  parts: string | null
+  toolCalls: string | null
   cost: string | null
   inputTokens: string | null
   outputTokens: string | null
@@ -28,7 +28,7 @@ export interface MessageFieldMap {
  * @example
  * ```ts
  * const row = MessageRowCodec.decode((column) => raw[column], names)
- * const values = MessageRowCodec.encode({ content: 'Hi', partsJson: parts }, names, { jsonAsText: () => true })
+ * const values = MessageRowCodec.encode({ content: 'Hi', parts: parts }, names, { jsonAsText: () => true })
  * ```
  */
 export const MessageRowCodec = {
@@ -40,8 +40,8 @@ export const MessageRowCodec = {
       status: get(map.status) as MessageStatus,
       content: get(map.content) as string | null,
       reasoning: get(map.reasoning) as string | null,
-      partsJson: MessageRowCodec.parts(get(map.partsJson)),
-      toolCallsJson: MessageRowCodec.parts(get(map.toolCallsJson)),
+      parts: MessageRowCodec.parts(get(map.parts)),
+      toolCalls: MessageRowCodec.parts(get(map.toolCalls)),
       cost: MessageRowCodec.number(get(map.cost)),
       inputTokens: MessageRowCodec.number(get(map.inputTokens)),
       outputTokens: MessageRowCodec.number(get(map.outputTokens)),
@@ -65,7 +65,7 @@ export const MessageRowCodec = {
       if (value === undefined) continue
       const name = map[key]
       if (name === null || name === undefined) continue
-      const json = (key === 'partsJson' || key === 'toolCallsJson') && value !== null
+      const json = (key === 'parts' || key === 'toolCalls') && value !== null
       values[name] = json && options.jsonAsText?.(name) ? JSON.stringify(value) : value
     }
     return values

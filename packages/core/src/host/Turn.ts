@@ -299,7 +299,7 @@ export class Turn {
         const written = await messages.snapshot(this.messageId, {
           content: current.fullText,
           reasoning: current.reasoningText || null,
-          partsJson: current.partsJson,
+          parts: current.parts,
         })
         if (!written) {
           // The row left `pending` (a user's cancel): stop streaming and stop the upstream spend.
@@ -447,12 +447,12 @@ export class Turn {
     if (polled.length === 0) return streamResult
     const exchangeResult = Reply.distill(polled)
     if (isBlank(exchangeResult.fullText)) return streamResult
-    if (!streamResult.partsJson.some((part) => PartSource.streamOnly(part))) return exchangeResult
-    return Reply.distill(mergeStreamOnlyParts(streamResult.partsJson, exchangeResult.partsJson))
+    if (!streamResult.parts.some((part) => PartSource.streamOnly(part))) return exchangeResult
+    return Reply.distill(mergeStreamOnlyParts(streamResult.parts, exchangeResult.parts))
   }
 
   private syncReply(result: ReplyResult): void {
-    if (this.reply && result.partsJson.length > 0) this.reply.syncRecoveredParts(result.partsJson)
+    if (this.reply && result.parts.length > 0) this.reply.syncRecoveredParts(result.parts)
   }
 
   // ── ending the row ──────────────────────────────────────────────────────────────────────────────
@@ -473,8 +473,8 @@ export class Turn {
   private resultFields(result: ReplyResult, exchange: readonly OpencodeMessage[]): MessageFields {
     const fields: MessageFields = {
       content: result.fullText,
-      toolCallsJson: result.toolParts,
-      partsJson: result.partsJson,
+      toolCalls: result.toolParts,
+      parts: result.parts,
       ...this.costFields(exchange),
     }
     if (!isBlank(result.reasoningText)) fields.reasoning = result.reasoningText
@@ -623,7 +623,7 @@ export class Turn {
     this.result = result
     const onTurnFinished = this.options.onTurnFinished
     if (onTurnFinished) await this.safeCallback('on_turn_finished', () => onTurnFinished(result))
-    const toolCount = (row as MessageRow | null)?.toolCallsJson?.length ?? 0
+    const toolCount = (row as MessageRow | null)?.toolCalls?.length ?? 0
     this.trace('turn.finished', result.tracePayload(toolCount))
   }
 

@@ -58,7 +58,7 @@ export interface RecordPort {
 /** Lifecycle of an assistant message row. Only `pending` may move; the others are terminal. */
 export type MessageStatus = 'pending' | 'completed' | 'cancelled' | 'error'
 
-/** A part as stored in `partsJson` (text/reasoning `{type, content}` or a canonical tool part). */
+/** A part as stored in `parts` (text/reasoning `{type, content}` or a canonical tool part). */
 export type StoredPart = { readonly type: string } & Readonly<Record<string, unknown>>
 
 /** The assistant message row a turn streams into. */
@@ -67,8 +67,8 @@ export interface MessageRow {
   readonly status: MessageStatus
   readonly content: string | null
   readonly reasoning: string | null
-  readonly partsJson: StoredPart[] | null
-  readonly toolCallsJson: StoredPart[] | null
+  readonly parts: StoredPart[] | null
+  readonly toolCalls: StoredPart[] | null
   readonly cost: number | null
   readonly inputTokens: number | null
   readonly outputTokens: number | null
@@ -82,8 +82,8 @@ export interface MessageRow {
 export interface MessageFields {
   content?: string | null
   reasoning?: string | null
-  partsJson?: StoredPart[] | null
-  toolCallsJson?: StoredPart[] | null
+  parts?: StoredPart[] | null
+  toolCalls?: StoredPart[] | null
   cost?: number | null
   inputTokens?: number | null
   outputTokens?: number | null
@@ -95,7 +95,7 @@ export interface MessageFields {
 export interface SnapshotFields {
   content?: string | null
   reasoning?: string | null
-  partsJson?: StoredPart[] | null
+  parts?: StoredPart[] | null
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 /** What a reply distills to: the stored parts plus the joined texts and the finished tool parts. */
 export interface ReplyResult {
   /** The parts, as stored on the assistant message. */
-  partsJson: ReplyPart[]
+  parts: ReplyPart[]
   /** Text parts joined by a blank line. */
   fullText: string
   /** Reasoning parts joined by a blank line. */
@@ -91,7 +91,7 @@ export class Reply {
       else if (isTool(part) && (part.status === 'completed' || part.status === 'error')) toolParts.push(part)
     }
     return {
-      partsJson: [...parts],
+      parts: [...parts],
       fullText: texts.join('\n\n'),
       reasoningText: reasoning.join('\n\n'),
       toolParts,

@@ -6,8 +6,8 @@ const names: MessageFieldMap = {
   status: 'status',
   content: 'body',
   reasoning: null,
-  partsJson: 'parts_json',
-  toolCallsJson: 'tool_calls_json',
+  parts: 'parts_json',
+  toolCalls: 'tool_calls_json',
   cost: 'cost',
   inputTokens: 'input_tokens',
   outputTokens: null,
@@ -33,8 +33,8 @@ describe('MessageRowCodec (shared by every ORM adapter)', () => {
       status: 'completed',
       content: 'Hi',
       reasoning: null,
-      partsJson: [{ type: 'text', content: 'Hi' }],
-      toolCallsJson: [{ type: 'tool', tool: 'write' }],
+      parts: [{ type: 'text', content: 'Hi' }],
+      toolCalls: [{ type: 'tool', tool: 'write' }],
       cost: 0.0012,
       inputTokens: 12,
       outputTokens: null,
@@ -50,8 +50,8 @@ describe('MessageRowCodec (shared by every ORM adapter)', () => {
     const fields = {
       content: 'Hi',
       reasoning: 'dropped',
-      partsJson: [{ type: 'text' }],
-      toolCallsJson: null,
+      parts: [{ type: 'text' }],
+      toolCalls: null,
       cost: undefined,
     }
     expect(MessageRowCodec.encode(fields, names)).toEqual({

@@ -453,8 +453,8 @@ describe('Turn: the final exchange (host-layer §2.3.7–2.3.9)', () => {
     const result = await w.turn().call()
     expect(result.status).toBe('completed')
     const row = await w.messages.load(w.message.id)
-    expect(row.partsJson?.map((p) => p.type)).toEqual(['tool', 'text'])
-    expect(row.partsJson?.[0]).toMatchObject({ tool: 'todowrite' })
+    expect(row.parts?.map((p) => p.type)).toEqual(['tool', 'text'])
+    expect(row.parts?.[0]).toMatchObject({ tool: 'todowrite' })
   })
 
   it('defect 3: cost and tokens are summed over every assistant message of the tool loop', async () => {

@@ -181,10 +181,10 @@ describe('reliability: fuzzed streams through SseDecoder + Reply', () => {
           }
           const result = reply.result
           expect(typeof result.fullText).toBe('string')
-          expect(Array.isArray(result.partsJson)).toBe(true)
+          expect(Array.isArray(result.parts)).toBe(true)
           expect(Number.isFinite(reply.totalCost)).toBe(true)
           expect(reply.toolCount).toBeLessThanOrEqual(reply.parts.length)
-          expect(() => JSON.stringify(result.partsJson)).not.toThrow()
+          expect(() => JSON.stringify(result.parts)).not.toThrow()
         },
       ),
       { numRuns: 10_000, seed: 424242 },

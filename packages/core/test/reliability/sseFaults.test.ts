@@ -115,7 +115,7 @@ describe('reliability: SSE cut at random points of a recorded turn', () => {
           expect(stats.streams).toBeGreaterThanOrEqual(2)
           expect(result.status).toBe('completed')
           expect(row.content).toBe(finalText)
-          expect(row.toolCallsJson).toHaveLength(3)
+          expect(row.toolCalls).toHaveLength(3)
         },
       ),
       { numRuns: 200, seed: 20261124 },

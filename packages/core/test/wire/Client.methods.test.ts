@@ -264,7 +264,7 @@ describe('Client methods (wire-client §1 table)', () => {
     expect(deltas).toEqual(['Hi', ' there'])
     // The polled final message is authoritative (it has the "!" the stream never delivered).
     expect(result.fullText).toBe('Hi there!')
-    expect(result.partsJson).toEqual([{ type: 'text', content: 'Hi there!' }])
+    expect(result.parts).toEqual([{ type: 'text', content: 'Hi there!' }])
   })
 
   it('§1 row stream: a failing final poll is ignored (best effort); the streamed reply stands', async () => {

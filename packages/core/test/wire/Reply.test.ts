@@ -425,7 +425,7 @@ describe('Reply members (wire-client §3)', () => {
     expect(reply.toolCount).toBe(2)
   })
 
-  it('distill(parts): fullText and reasoningText joined by a blank line; toolParts = completed or error; partsJson = the parts', () => {
+  it('distill(parts): fullText and reasoningText joined by a blank line; toolParts = completed or error; parts = the parts', () => {
     const parts: ReplyPart[] = [
       { type: 'reasoning', content: 'r1' },
       { type: 'text', content: 'A' },
@@ -436,7 +436,7 @@ describe('Reply members (wire-client §3)', () => {
       { type: 'reasoning', content: 'r2' },
     ]
     expect(Reply.distill(parts)).toEqual({
-      partsJson: parts,
+      parts: parts,
       fullText: 'A\n\nB',
       reasoningText: 'r1\n\nr2',
       toolParts: [parts[3], parts[4]],
@@ -447,7 +447,7 @@ describe('Reply members (wire-client §3)', () => {
     const reply = new Reply()
     reply.apply(deltaOf('prt_1', 'hi'))
     expect(reply.result).toEqual({
-      partsJson: [{ type: 'text', content: 'hi' }],
+      parts: [{ type: 'text', content: 'hi' }],
       fullText: 'hi',
       reasoningText: '',
       toolParts: [],

@@ -7,8 +7,8 @@ export interface RawMessageRow {
   status: MessageStatus
   content: string | null
   reasoning: string | null
-  partsJson: StoredPart[] | null
-  toolCallsJson: StoredPart[] | null
+  parts: StoredPart[] | null
+  toolCalls: StoredPart[] | null
   cost: number | null
   inputTokens: number | null
   outputTokens: number | null
@@ -63,8 +63,8 @@ export function describeMessagePort(name: string, factory: () => Promise<Message
         await fixture.messages.finalize(id, {
           content: 'done',
           reasoning: 'because',
-          partsJson: parts,
-          toolCallsJson: [parts[1] as StoredPart],
+          parts: parts,
+          toolCalls: [parts[1] as StoredPart],
           cost: 0.0125,
           inputTokens: 100,
           outputTokens: 50,
@@ -78,7 +78,7 @@ export function describeMessagePort(name: string, factory: () => Promise<Message
         inputTokens: 100,
         outputTokens: 50,
       })
-      expect(row?.partsJson).toEqual(parts)
+      expect(row?.parts).toEqual(parts)
       expect(row?.cost).toBeCloseTo(0.0125, 6)
       expect(await fixture.messages.finalize(id, { content: 'again' })).toBe(false)
       expect((await fixture.raw.message(id))?.content).toBe('done')
@@ -136,16 +136,16 @@ export function describeMessagePort(name: string, factory: () => Promise<Message
 
     it('update writes fields and never touches the status (the cancelled path)', async () => {
       const id = await fixture.raw.insertMessage({ status: 'cancelled' })
-      await fixture.messages.update(id, { content: 'Response was stopped.', partsJson: parts })
+      await fixture.messages.update(id, { content: 'Response was stopped.', parts: parts })
       const row = await fixture.raw.message(id)
       expect(row).toMatchObject({ status: 'cancelled', content: 'Response was stopped.' })
-      expect(row?.partsJson).toEqual(parts)
+      expect(row?.parts).toEqual(parts)
     })
 
     it('snapshot writes only the given columns, only while pending', async () => {
       const id = await fixture.raw.insertMessage({ content: 'before' })
       await fixture.messages.update(id, { reasoning: 'keep me' })
-      expect(await fixture.messages.snapshot(id, { content: 'so far', partsJson: parts })).toBe(true)
+      expect(await fixture.messages.snapshot(id, { content: 'so far', parts: parts })).toBe(true)
       expect(await fixture.raw.message(id)).toMatchObject({
         status: 'pending',
         content: 'so far',
