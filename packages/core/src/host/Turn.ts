@@ -19,7 +19,8 @@ import type { WireClient } from '../wire/WireClient.js'
 import { type AttachFromInput, MessageArtifacts } from './MessageArtifacts.js'
 import type { MessageFields, MessagePort, MessageRow, RowId, StoragePort, SubjectRow } from './ports.js'
 import type { Transform } from './Transform.js'
-import { errorMessage, errorName, TurnResult, type TurnStatus } from './TurnResult.js'
+import type { TurnStatus } from './TurnEvent.js'
+import { errorMessage, errorName, TurnResult } from './TurnResult.js'
 import { TurnExchange } from './turnExchange.js'
 
 /** Content written through `MessagePort.error` when a turn fails. */

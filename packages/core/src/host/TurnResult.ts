@@ -1,8 +1,6 @@
 import { truncate } from '../wire/types.js'
 import type { MessageRow, RowId } from './ports.js'
-
-/** How a turn ended. */
-export type TurnStatus = 'completed' | 'cancelled' | 'error' | 'failed'
+import type { TurnStatus } from './TurnEvent.js'
 
 /**
  * The outcome of {@link Turn.call}, handed to `onTurnFinished` and returned.
