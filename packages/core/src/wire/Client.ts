@@ -24,123 +24,46 @@ import {
   type OpencodeSession,
   type PermissionRule,
 } from './types.js'
-import type { WireClient } from './WireClient.js'
+import type {
+  CallOptions,
+  CreateSessionInput,
+  EventsOptions,
+  MalformedFrame,
+  PromptInput,
+  PromptOptions,
+  StreamEventsOptions,
+  WireClient,
+} from './WireClient.js'
+
+/** @deprecated Import it from the package root; kept here while the host layer moves to `events`. */
+export type { StreamEventsOptions } from './WireClient.js'
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
-  /** Server URL. Default: `OPENCODE_BASE_URL` from the environment, else `http://localhost:4096`. */
+  /**
+   * Server URL. Default: the `OPENCODE_URL` environment variable, else `http://localhost:4096`
+   * (the port `opencode serve` listens on by default).
+   */
   baseUrl?: string
-  /** Server password (`OPENCODE_SERVER_PASSWORD`), sent as HTTP basic auth. */
+  /** Server password, sent as HTTP basic auth. Default: the `OPENCODE_SERVER_PASSWORD` environment variable (none: no auth header). */
   password?: string
   /** Basic-auth user name; default `opencode`. */
   username?: string
   /** Extra headers on every request (e.g. your own auth proxy's). */
   headers?: Record<string, string>
-  /** Per-request timeout in ms (default 120 000). */
+  /** Per-request timeout in ms (default 120 000). Event streams have their own deadlines (see `events`). */
   timeoutMs?: number
-  /** Appended as `?directory=` to every session-scoped request. */
+  /** Appended as `?directory=` to every session-scoped request (default: none, the server's own directory). */
   directory?: string
-  /** Appended as `?workspace=` to every session-scoped request. */
+  /** Appended as `?workspace=` to every session-scoped request (default: none). */
   workspace?: string
   /** The `fetch` to use (default: the global one). */
   fetch?: typeof fetch
-  /** Time source for stream deadlines and reconnect delays. */
+  /** Time source for request timeouts, stream deadlines and reconnect delays (default: the system clock). */
   clock?: Clock
   /** Largest SSE frame accepted (see {@link SseDecoder}); default 32 MiB. */
   maxFrameSize?: number
-  /** Told about every event-stream frame whose JSON does not parse (it is skipped and reported too). */
-  onMalformedFrame?: (frame: MalformedFrame) => void
-}
-
-/** A skipped event-stream frame, as handed to `onMalformedFrame`. */
-export interface MalformedFrame {
-  /** The frame's `data`, as received. */
-  data: string
-  /** The JSON parse error, or a {@link ServerError} when the JSON is not an event object. */
-  error: unknown
-  /** The session whose stream carried it. */
-  sessionId: string
-}
-
-/** Per-call options. */
-export interface CallOptions {
-  /** Cancels the call; it then rejects with {@link AbortError}. */
-  signal?: AbortSignal
-  /** Request timeout in ms (default: the client's `timeoutMs`, 120 000) → {@link TimeoutError}. */
-  timeoutMs?: number
-}
-
-/** `createSession` input. */
-export interface CreateSessionInput {
-  /** Session title (OpenCode generates one when absent). */
-  title?: string
-  /** Permission rules, last match wins (sent as `permission`). */
-  permissions?: PermissionRule[]
-  /** Parent session (sent as `parentID`). */
-  parentId?: string
-  /** Default agent of the session. */
-  agent?: string
-  /** `"provider/model"`. */
-  model?: string
-  /** Free-form metadata stored with the session. */
-  metadata?: JsonObject
-  /** Sent as `workspaceID`. */
-  workspaceId?: string
-}
-
-/** Options of a prompt. */
-export interface PromptOptions extends CallOptions {
-  /** Client-chosen id of the user message (`messageID`). */
-  messageId?: string
-  /** Message parts; default `[{type: "text", text}]`. */
-  parts?: JsonObject[]
-  /** `"provider/model"`. */
-  model?: string
-  /** Agent to run (`build`, `plan`, …). */
-  agent?: string
-  /** Store the message without running the model. */
-  noReply?: boolean
-  /** Enable or disable tools by name for this prompt. */
-  tools?: Record<string, boolean>
-  /** Structured output format. */
-  format?: JsonObject
-  /** Extra system prompt for this turn. */
-  system?: string
-  /** Model variant (reasoning effort). */
-  variant?: string
-}
-
-/** Options of {@link Client.streamEvents}. */
-export interface StreamEventsOptions {
-  /** Only this session's events are yielded (plus `server.connected` / `server.heartbeat`). */
-  sessionId: string
-  /** Overall deadline in ms (default 600 000); suspended while `reply.promptBlocked`. */
-  timeoutMs?: number
-  /** Deadline for the first session event in ms (default 120 000) → StaleSessionError. */
-  firstEventTimeoutMs?: number
-  /** Idle window after the session went quiet (off by default) → IdleStreamError. */
-  idleStreamTimeoutMs?: number
-  /** Read timeout of one connection (default 30 000); a silent connection is reopened. */
-  readTimeoutMs?: number
-  /** Time allowed to open one connection (until the response headers; default 10 000); then it is retried. */
-  connectTimeoutMs?: number
-  /** Delay before reconnecting (default 100). */
-  reconnectDelayMs?: number
-  /** Lets a pending question/permission suspend the overall deadline. */
-  reply?: { readonly promptBlocked: boolean }
-  /** Called for every yielded event, heartbeats included, before `onEvent`. */
-  onActivityTick?: (event: OpencodeEvent) => unknown
-  /** Called once, after the first `server.connected`: send the prompt here. Truthy → deadlines restart. */
-  onSubscribed?: () => unknown
-  /** Ends the stream with {@link AbortError}, at any point (connecting, reading, waiting to reconnect). */
-  signal?: AbortSignal
-  /** Clock for this stream's deadlines and delays (default: the client's). */
-  clock?: Clock
-  /** `fetch` for this stream (default: the client's). */
-  fetch?: typeof fetch
-  /** Largest frame for this stream (default: the client's `maxFrameSize`). */
-  maxFrameSize?: number
-  /** Told about every skipped malformed frame (default: the client's `onMalformedFrame`). */
+  /** Told about every event-stream frame whose JSON does not parse (it is skipped and reported too). Default: none. */
   onMalformedFrame?: (frame: MalformedFrame) => void
 }
 
@@ -190,7 +113,7 @@ export class Client implements WireClient {
   /** A client for one OpenCode server; nothing is sent until a method is called. */
   constructor(options: ClientOptions = {}) {
     this.options = options
-    this.baseUrl = (options.baseUrl ?? env('OPENCODE_BASE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
+    this.baseUrl = (options.baseUrl ?? env('OPENCODE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
     this.clock = options.clock ?? systemClock
   }
@@ -268,7 +191,21 @@ export class Client implements WireClient {
     }) as Promise<OpencodeMessage>
   }
 
-  /** `POST /session/:id/prompt_async`: prompt and return at once (204); follow the turn on the event stream. */
+  /**
+   * Prompt a session and return at once (`POST /session/:id/prompt_async`, 204); follow the turn
+   * with {@link Client.events}, subscribed before the prompt (send it from `onceConnected`).
+   *
+   * @example
+   * ```ts
+   * await client.prompt(sessionId, { text: 'Summarize the ticket', agent: 'plan', messageId: 'msg_…' })
+   * ```
+   */
+  async prompt(sessionId: string, input: PromptInput): Promise<void> {
+    const { text, ...options } = input
+    await this.sendMessageAsync(sessionId, text, options)
+  }
+
+  /** @deprecated Use {@link Client.prompt}. `POST /session/:id/prompt_async`. */
   async sendMessageAsync(sessionId: string, text: string, options: PromptOptions = {}): Promise<void> {
     await this.request('POST', `/session/${encodeURIComponent(sessionId)}/prompt_async`, {
       ...options,
@@ -328,6 +265,63 @@ export class Client implements WireClient {
   // ── streaming ───────────────────────────────────────────────────────────────────────────────
 
   /**
+   * The events of one session, as an async iterable: `server.connected` (once per connection),
+   * heartbeats, and every event of the session, ending after its terminal idle (`session.status`
+   * idle or the legacy `session.idle`). Subscribes first, then runs `onceConnected` once (send the
+   * prompt there, so no event is missed); reconnects transparently after a dropped connection
+   * (events between two connections are not replayed by the server: resync from
+   * {@link Client.getMessages} after a gap), and gates each new connection on its own
+   * `server.connected`. Ends with a typed error: {@link TimeoutError} (overall deadline),
+   * {@link StaleSessionError} (no session event in time), {@link IdleStreamError},
+   * {@link AbortError}, {@link ServerError} (a non-2xx event stream, an oversized frame). Leaving
+   * the loop early closes the subscription.
+   *
+   * @example
+   * ```ts
+   * const reply = new Reply()
+   * for await (const event of client.events(sessionId, {
+   *   signal,
+   *   onceConnected: () => client.prompt(sessionId, { text: 'Hi' }),
+   *   blocked: () => reply.promptBlocked,
+   *   deadlines: { overallMs: 600_000, firstEventMs: 120_000 },
+   * })) reply.apply(event)
+   * console.log(reply.result.fullText)
+   * ```
+   */
+  events(sessionId: string, options: EventsOptions = {}): AsyncIterable<OpencodeEvent> {
+    const deadlines = options.deadlines ?? {}
+    const blocked = options.blocked
+    return iterateCallbacks<OpencodeEvent>((onEvent, closed) =>
+      this.streamEvents(
+        {
+          sessionId,
+          signal: options.signal ? AbortSignal.any([options.signal, closed]) : closed,
+          clock: options.clock,
+          timeoutMs: deadlines.overallMs,
+          firstEventTimeoutMs: deadlines.firstEventMs,
+          idleStreamTimeoutMs: deadlines.idleMs,
+          readTimeoutMs: deadlines.readMs,
+          connectTimeoutMs: deadlines.connectMs,
+          reconnectDelayMs: options.reconnectDelayMs,
+          reply: blocked
+            ? {
+                get promptBlocked() {
+                  return blocked()
+                },
+              }
+            : undefined,
+          onSubscribed: options.onceConnected
+            ? async () => (await options.onceConnected?.()) !== false
+            : undefined,
+        },
+        onEvent,
+      ),
+    )
+  }
+
+  /**
+   * @deprecated Use {@link Client.events}.
+   *
    * Follow `GET /event` for one session until it goes idle. Subscribes first and calls
    * `onSubscribed` once after the first `server.connected` (send the prompt there, so no event is
    * missed); reconnects transparently on transport errors and on a clean end of the stream, without
@@ -770,6 +764,91 @@ function readText(response: Response, signal: AbortSignal): Promise<string> {
     )
   })
 }
+
+/**
+ * Turn a callback-driven producer into an async iterable with backpressure: the producer's
+ * `onEvent` promise settles only when the consumer asks for the next value, and leaving the loop
+ * early aborts the producer.
+ */
+function iterateCallbacks<T>(
+  produce: (onEvent: (value: T) => Promise<void>, closed: AbortSignal) => Promise<void>,
+): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      type Waiter = { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void }
+      let waiter: Waiter | undefined
+      let buffered: { value: T; taken: () => void } | undefined
+      let finished: { error?: unknown; failed: boolean } | undefined
+      let cancel: ((reason: unknown) => void) | undefined
+      const closed = new AbortController()
+      let started = false
+      const stopped = new Promise<never>((_resolve, reject) => {
+        cancel = reject
+      })
+      stopped.catch(() => {})
+      const settle = () => {
+        if (!waiter) return
+        const current = waiter
+        if (buffered) {
+          waiter = undefined
+          const { value, taken } = buffered
+          buffered = undefined
+          taken()
+          current.resolve({ value, done: false })
+        } else if (finished) {
+          waiter = undefined
+          if (finished.failed) {
+            const error = finished.error
+            finished = { failed: false }
+            current.reject(error)
+          } else current.resolve({ value: undefined, done: true })
+        }
+      }
+      const start = () => {
+        started = true
+        produce(
+          (value) =>
+            Promise.race([
+              new Promise<void>((taken) => {
+                buffered = { value, taken }
+                settle()
+              }),
+              stopped,
+            ]),
+          closed.signal,
+        ).then(
+          () => {
+            finished ??= { failed: false }
+            settle()
+          },
+          (error: unknown) => {
+            finished ??= { failed: true, error }
+            settle()
+          },
+        )
+      }
+      return {
+        next() {
+          return new Promise<IteratorResult<T>>((resolve, reject) => {
+            waiter = { resolve, reject }
+            if (!started) start()
+            else settle()
+          })
+        },
+        async return() {
+          finished = { failed: false }
+          cancel?.(new IteratorClosed())
+          closed.abort(new IteratorClosed())
+          buffered = undefined
+          return { value: undefined, done: true }
+        },
+      }
+    },
+  }
+}
+
+/** Why a producer stopped: the consumer left the loop. */
+class IteratorClosed extends Error {}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function'

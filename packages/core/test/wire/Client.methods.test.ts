@@ -43,9 +43,9 @@ const client = () => new Client({ baseUrl: BASE })
 const deny: PermissionRule[] = [{ permission: '*', pattern: '*', action: 'deny' }]
 
 describe('Client construction (wire-client §1)', () => {
-  it('construction: base URL defaults to OPENCODE_BASE_URL, else http://localhost:4096', () => {
+  it('construction: base URL defaults to OPENCODE_URL, else http://localhost:4096', () => {
     expect(new Client().baseUrl).toBe('http://localhost:4096')
-    vi.stubEnv('OPENCODE_BASE_URL', 'http://opencode.internal:9000/')
+    vi.stubEnv('OPENCODE_URL', 'http://opencode.internal:9000/')
     expect(new Client().baseUrl).toBe('http://opencode.internal:9000')
   })
 
