@@ -56,6 +56,17 @@ export default defineConfig({
           testTimeout: 120_000,
         },
       },
+      // The npm user's path: what each tarball holds, a release rehearsal against a local registry,
+      // and the quickstarts run as written in a fresh project outside the repository.
+      {
+        test: {
+          name: 'release',
+          root: fileURLToPath(new URL('./release', import.meta.url)),
+          include: ['test/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
       // The runnable examples, driven like a user would (a browser, a job queue).
       {
         resolve: { alias },
