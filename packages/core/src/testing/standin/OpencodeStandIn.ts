@@ -23,12 +23,18 @@ export interface OpencodeStandInOptions {
   heartbeatMs?: number
   /** Require HTTP basic auth with this password (user `opencode`). */
   password?: string
-  /** `directory` reported in sessions and messages (default `/standin/project`). */
+  /**
+   * `directory` of sessions and event streams whose request names none (default
+   * `/standin/project`). Like the real server, a request's `?directory=` (or
+   * `x-opencode-directory` header) scopes it: a session lives in the directory it was created in,
+   * and an event stream carries only the events of its directory's sessions.
+   */
   directory?: string
 }
 
 interface StandInSession {
   info: JsonObject
+  directory: string
   messages: StoredMessage[]
   running: Promise<void> | undefined
   abort: (() => void) | undefined
@@ -36,6 +42,7 @@ interface StandInSession {
 }
 
 interface Subscriber {
+  directory: string
   push(event: OpencodeEvent): void
   drop(): void
 }
@@ -173,7 +180,11 @@ export class OpencodeStandIn {
   ][] = [
     ['GET', /^\/global\/health$/, () => json({ healthy: true, version: VERSION })],
     ['GET', /^\/event$/, (request) => this.eventStream(request)],
-    ['POST', /^\/session$/, async (request) => this.createSession(await this.body(request))],
+    [
+      'POST',
+      /^\/session$/,
+      async (request) => this.createSession(await this.body(request), this.directoryOf(request)),
+    ],
     ['GET', /^\/session$/, () => json([...this.sessions.values()].map((s) => s.info))],
     ['GET', /^\/session\/status$/, () => json(this.statuses())],
     ['GET', /^\/session\/([^/]+)$/, (_request, [id]) => this.withSession(id, (s) => json(s.info))],
@@ -240,7 +251,7 @@ export class OpencodeStandIn {
 
   // ── sessions and prompts ──────────────────────────────────────────────────────────────────────
 
-  private createSession(body: JsonObject): Response {
+  private createSession(body: JsonObject, directory: string): Response {
     const id = this.ids.next('ses')
     const now = Date.now()
     const info: JsonObject = {
@@ -248,7 +259,7 @@ export class OpencodeStandIn {
       slug: id.slice(-8),
       version: VERSION,
       projectID: 'global',
-      directory: this.directory,
+      directory,
       title: typeof body.title === 'string' ? body.title : `New session - ${new Date(now).toISOString()}`,
       time: { created: now, updated: now },
       cost: 0,
@@ -256,9 +267,17 @@ export class OpencodeStandIn {
     }
     if (Array.isArray(body.permission)) info.permission = body.permission
     if (typeof body.parentID === 'string') info.parentID = body.parentID
-    this.sessions.set(id, { info, messages: [], running: undefined, abort: undefined, queue: [] })
+    const session: StandInSession = {
+      info,
+      directory,
+      messages: [],
+      running: undefined,
+      abort: undefined,
+      queue: [],
+    }
+    this.sessions.set(id, session)
     this.stats.sessionsCreated++
-    this.broadcast({
+    this.broadcast(session, {
       id: this.ids.next('evt'),
       type: 'session.created',
       properties: { sessionID: id, info },
@@ -290,7 +309,7 @@ export class OpencodeStandIn {
           agent,
           ids: this.ids,
           now: () => Date.now(),
-          directory: this.directory,
+          directory: session.directory,
         }),
       ),
     )
@@ -335,12 +354,12 @@ export class OpencodeStandIn {
           const answer = await new Promise<JsonObject | undefined>((resolve) => {
             wake = () => resolve(undefined)
             this.replies.set(step.requestId, resolve)
-            this.broadcast(step.event)
+            this.broadcast(session, step.event)
           })
           this.replies.delete(step.requestId)
           if (!answer) break
           const type = `${step.kind}.${answer.rejected ? 'rejected' : 'replied'}`
-          this.broadcast({
+          this.broadcast(session, {
             id: this.ids.next('evt'),
             type,
             properties: {
@@ -353,7 +372,7 @@ export class OpencodeStandIn {
           continue
         }
         step.effect?.(session.messages)
-        this.broadcast(step.event)
+        this.broadcast(session, step.event)
         await (this.options.pace?.() ?? yieldToLoop())
       }
       if (aborted && this.sessions.has(sessionId)) this.endAborted(session)
@@ -367,24 +386,24 @@ export class OpencodeStandIn {
     const sessionId = String(session.info.id)
     const error = { name: 'MessageAbortedError', data: { message: 'Aborted' } }
     const last = session.messages.at(-1)
-    this.broadcast({
+    this.broadcast(session, {
       id: this.ids.next('evt'),
       type: 'session.error',
       properties: { sessionID: sessionId, error },
     } as OpencodeEvent)
-    this.broadcast({
+    this.broadcast(session, {
       id: this.ids.next('evt'),
       type: 'session.status',
       properties: { sessionID: sessionId, status: { type: 'idle' } },
     } as OpencodeEvent)
-    this.broadcast({
+    this.broadcast(session, {
       id: this.ids.next('evt'),
       type: 'session.idle',
       properties: { sessionID: sessionId },
     } as OpencodeEvent)
     if (last?.info.role === 'assistant' && !(last.info.time as JsonObject | undefined)?.completed) {
       last.info = { ...last.info, error, time: { ...(last.info.time as JsonObject), completed: Date.now() } }
-      this.broadcast({
+      this.broadcast(session, {
         id: this.ids.next('evt'),
         type: 'message.updated',
         properties: { sessionID: sessionId, info: structuredClone(last.info) },
@@ -396,6 +415,7 @@ export class OpencodeStandIn {
 
   private eventStream(request: Request): Response {
     this.stats.eventStreamsOpened++
+    const directory = this.directoryOf(request)
     let subscriber: Subscriber | undefined
     let heartbeat: ReturnType<typeof setInterval> | undefined
     const cleanup = () => {
@@ -413,6 +433,7 @@ export class OpencodeStandIn {
         }
         send({ type: 'server.connected', properties: {} })
         subscriber = {
+          directory,
           push: send,
           drop: () => {
             cleanup()
@@ -439,14 +460,25 @@ export class OpencodeStandIn {
     })
   }
 
-  private broadcast(event: OpencodeEvent): void {
-    for (const subscriber of [...this.subscribers]) subscriber.push(event)
+  /** Send a session's event to every stream of the session's directory (as the real server does). */
+  private broadcast(session: StandInSession, event: OpencodeEvent): void {
+    for (const subscriber of [...this.subscribers])
+      if (subscriber.directory === session.directory) subscriber.push(event)
   }
 
   // ── plumbing ──────────────────────────────────────────────────────────────────────────────────
 
   private get directory(): string {
     return this.options.directory ?? '/standin/project'
+  }
+
+  /** The directory a request is scoped to: `?directory=`, else `x-opencode-directory`, else the default. */
+  private directoryOf(request: Request): string {
+    return (
+      new URL(request.url).searchParams.get('directory') ??
+      request.headers.get('x-opencode-directory') ??
+      this.directory
+    )
   }
 
   private statuses(): JsonObject {
