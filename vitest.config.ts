@@ -9,7 +9,10 @@ const alias = [
   { find: /^@opencode-kit\/core\/sandbox$/, replacement: src('core/src/sandbox/index.ts') },
   { find: /^@opencode-kit\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
   { find: /^@opencode-kit\/core$/, replacement: src('core/src/index.ts') },
-  { find: /^@opencode-kit\/(adapter-[a-z-]+|storage-[a-z0-9]+)$/, replacement: src('$1/src/index.ts') },
+  {
+    find: /^@opencode-kit\/(adapter-[a-z-]+|storage-[a-z0-9]+|relay-[a-z]+)$/,
+    replacement: src('$1/src/index.ts'),
+  },
 ]
 
 const packages = [
@@ -19,6 +22,7 @@ const packages = [
   'adapter-mikro-orm',
   'storage-fs',
   'storage-s3',
+  'relay-redis',
 ]
 
 export default defineConfig({

@@ -11,7 +11,8 @@
 // here: binaries from the machine or from apt, data in a temp dir, a free loopback port, run as an
 // unprivileged user (PostgreSQL refuses root). `--private` forces the private path, so CI exercises
 // what a fresh machine would run. Redis (REDIS_URL or 127.0.0.1:6379, else private) backs the
-// job-queue example; Debian's Chromium is installed for the browser test when missing. The
+// job-queue example and the relay (whose suite also starts its own redis-server: REDIS_SERVER names
+// the binary); Debian's Chromium is installed for the browser test when missing. The
 // S3-compatible server (s3rver) is always started privately.
 // What was started is recorded in DIR/state.json; `stop` stops exactly that and removes its data.
 import { execFileSync, spawn } from 'node:child_process'
@@ -278,14 +279,23 @@ async function startPrivateMariadb() {
   return { url, started: { kind: 'mariadb', pid: child.pid, dir } }
 }
 
-async function startPrivateRedis() {
-  const find = () => ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(existsSync)
+/** The redis-server binary (installed with apt when missing): private Redis, and the relay's restart test. */
+function redisServerBinary() {
+  const find = () =>
+    [process.env.REDIS_SERVER, '/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(
+      (p) => p && existsSync(p),
+    )
   let server = find()
   if (!server) {
     aptInstall('redis-server')
     server = find()
   }
   if (!server) throw new Error('redis-server not found after installing the redis-server package')
+  return server
+}
+
+async function startPrivateRedis() {
+  const server = redisServerBinary()
   const dir = mkdtempSync(join(tmpdir(), 'opencode-kit-redis-'))
   const port = await freePort()
   log(`starting a private Redis on 127.0.0.1:${port}`)
@@ -389,6 +399,8 @@ async function start(args) {
       record(redis.started)
       next.env.REDIS_URL = redis.url
     }
+    // The relay's suite restarts a Redis of its own mid-turn (never the shared one).
+    next.env.REDIS_SERVER = redisServerBinary()
   }
 
   if (args.browser) ensureChromium()

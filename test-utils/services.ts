@@ -41,3 +41,15 @@ export const s3 = () => ({
 
 /** Redis connection URL (queue example). */
 export const redisUrl = (): string => setting('REDIS_URL', 'redis://127.0.0.1:6379')
+
+/** The redis-server binary, for suites that start (and kill) a Redis of their own. */
+export const redisServerBinary = (): string => {
+  const candidates = [process.env.REDIS_SERVER, startedServices().REDIS_SERVER, '/usr/bin/redis-server']
+  const found = candidates.find((path): path is string => Boolean(path) && existsSync(path as string))
+  if (!found) {
+    throw new Error(
+      'redis-server not found: run the suite with `npm test` (it installs it) or set REDIS_SERVER',
+    )
+  }
+  return found
+}

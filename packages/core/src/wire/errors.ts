@@ -30,6 +30,7 @@ export type OpencodeErrorCode =
   | 'transform'
   | 'storage'
   | 'invalid_argument'
+  | 'relay'
 
 /** Options shared by every {@link OpencodeError} constructor. */
 export interface OpencodeErrorOptions {

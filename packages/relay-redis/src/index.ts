@@ -1,0 +1,9 @@
+/**
+ * `@opencode-kit/relay-redis`: carry a turn's events from the worker that runs it to any web
+ * process, through Redis Streams — bounded, expiring, resumable after any `seq`.
+ */
+export { createRedisRelay, type RedisRelay, type RedisRelayOptions } from './createRedisRelay.js'
+export { finishEventFromRow } from './finishEventFromRow.js'
+export { RelayError, type RelayErrorContext, type RelayOperation } from './RelayError.js'
+export type { RelayErrorHook } from './reporter.js'
+export type { FinishEvent, SubscribeOptions } from './subscribeToLog.js'
