@@ -8,6 +8,7 @@
  * - `[todo]`        one `todowrite` call, then a final text
  * - `[steps N]`     N `bash` calls (`echo stepK`), each its own model step, then a final text
  * - `[reasoning]`   reasoning deltas before the text
+ * - `[question]`    one `question` tool call (the server must enable the tool), then a final text
  * - `[slow]`        many text deltas, `slowDelayMs` apart (for cancelling mid-stream)
  * - `[llm500]`      HTTP 500 on every request (OpenCode retries with backoff, never errors)
  * - `[llm400]`      HTTP 400 (OpenCode emits `session.error` APIError)
@@ -126,8 +127,10 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
     if (isTitleRequest) {
       await text('Fake title')
     } else if (write && toolResults === 0) {
+      // v1's write tool takes `filePath`, v2's (`/api/*` sessions) takes `path`; each ignores the other.
       toolCall('write', {
         filePath: `${options.projectDir}/${write[1]}`,
+        path: `${options.projectDir}/${write[1]}`,
         content: `# ${write[1]}\n\nWritten by the fake model.\n`,
       })
     } else if (prompt.includes('[todo]') && toolResults === 0) {
@@ -135,6 +138,19 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
         todos: [
           { id: '1', content: 'Read the brief', status: 'completed', priority: 'high' },
           { id: '2', content: 'Draft the answer', status: 'in_progress', priority: 'medium' },
+        ],
+      })
+    } else if (prompt.includes('[question]') && toolResults === 0) {
+      toolCall('question', {
+        questions: [
+          {
+            question: 'Which colour should the report use?',
+            header: 'Colour',
+            options: [
+              { label: 'Blue', description: 'Calm and corporate' },
+              { label: 'Green', description: 'Fresh and friendly' },
+            ],
+          },
         ],
       })
     } else if (steps && toolResults < Number(steps[1])) {

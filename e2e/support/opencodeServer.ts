@@ -13,6 +13,9 @@ import { type FakeLlm, startFakeLlm } from './fakeLlm.js'
 /** The OpenCode version the suite and the recorded fixtures are pinned to. */
 export const OPENCODE_VERSION = '1.18.33'
 
+/** A primary agent whose `bash` calls ask for permission (v2 sessions pick it with `agent`). */
+export const ASK_BASH_AGENT = 'ask-bash'
+
 export interface RealOpencode {
   url: string
   /** The project directory OpenCode runs in (where `write` puts files). */
@@ -51,30 +54,34 @@ export async function startRealOpencode(options: { slowDelayMs?: number } = {}):
   execFileSync('git', ['init', '-q', projectDir])
   const llm = await startFakeLlm({ projectDir, slowDelayMs: options.slowDelayMs })
   const config = join(root, 'opencode.json')
-  writeFileSync(
-    config,
-    JSON.stringify({
-      $schema: 'https://opencode.ai/config.json',
-      autoupdate: false,
-      share: 'disabled',
-      model: 'fake/fake-model',
-      small_model: 'fake/fake-model',
-      provider: {
-        fake: {
-          npm: '@ai-sdk/openai-compatible',
-          name: 'Fake',
-          options: { baseURL: llm.url, apiKey: 'fake-key' },
-          models: {
-            'fake-model': {
-              name: 'Fake model',
-              cost: { input: 1, output: 2 },
-              limit: { context: 100000, output: 4096 },
-            },
+  const configText = JSON.stringify({
+    $schema: 'https://opencode.ai/config.json',
+    autoupdate: false,
+    share: 'disabled',
+    model: 'fake/fake-model',
+    small_model: 'fake/fake-model',
+    provider: {
+      fake: {
+        npm: '@ai-sdk/openai-compatible',
+        name: 'Fake',
+        options: { baseURL: llm.url, apiKey: 'fake-key' },
+        models: {
+          'fake-model': {
+            name: 'Fake model',
+            cost: { input: 1, output: 2 },
+            limit: { context: 100000, output: 4096 },
           },
         },
       },
-    }),
-  )
+    },
+    // The v2 API (`/api/*`) has no per-session permission rules: a session that must ask picks this agent.
+    agent: { [ASK_BASH_AGENT]: { mode: 'primary', permission: { bash: 'ask' } } },
+  })
+  writeFileSync(config, configText)
+  // 1.18.33's v2 routes read the global and the project config, not OPENCODE_CONFIG: the same
+  // file as the global config makes the fake provider visible to both APIs.
+  mkdirSync(join(home, '.config', 'opencode'), { recursive: true })
+  writeFileSync(join(home, '.config', 'opencode', 'opencode.json'), configText)
   const port = 20000 + Math.floor(Math.random() * 20000)
   const env = {
     ...process.env,
@@ -91,6 +98,8 @@ export async function startRealOpencode(options: { slowDelayMs?: number } = {}):
     OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
     OPENCODE_DISABLE_CLAUDE_CODE: '1',
     OPENCODE_DISABLE_EXTERNAL_SKILLS: '1',
+    // `opencode serve` offers the `question` tool only to app/cli/desktop clients or with this switch.
+    OPENCODE_ENABLE_QUESTION_TOOL: '1',
   }
   const child: ChildProcess = spawn(
     opencodeBinary(),
