@@ -22,6 +22,7 @@ export default defineConfig({
     index: 'src/index.ts',
     sandbox: 'src/sandbox/index.ts',
     testing: 'src/testing/index.ts',
+    browser: 'src/browser/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -5,4 +5,5 @@
  */
 
 export * from './host/index.js'
+export * from './serve/index.js'
 export * from './wire/index.js'
