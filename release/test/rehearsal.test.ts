@@ -1,0 +1,176 @@
+// The npm user's path, end to end: the changesets release flow (`changeset version`, then
+// `changeset publish`) against a real registry on loopback, from a copy of the checkout; then a
+// fresh project outside the repository installs the packages by name and version with plain
+// `npm install` (npm 11's install-script policy included), type-checks a quickstart-sized app under
+// strict NodeNext and Bundler resolution, and runs a turn from ESM and from CommonJS.
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type RunningStandIn, scenario, startOpencodeStandIn } from '@opencode-kit/core/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDatabase, type FreshDatabase } from '../support/databases.js'
+import { type LocalRegistry, startLocalRegistry } from '../support/registry.js'
+import {
+  copyRepository,
+  createFreshProject,
+  type FreshProject,
+  installedVersion,
+  type Published,
+  run,
+  runAsync,
+  staleBuilds,
+  userEnv,
+  versionAndPublish,
+} from '../support/rehearsal.js'
+import { type PackageJson, repo, workspacePackages } from '../support/workspace.js'
+
+const fixtures = new URL('../fixtures/app/', import.meta.url)
+/** What a user installs first: core, one adapter, one storage, the ORM and its driver. */
+const FIRST_INSTALL = ['@opencode-kit/core', '@opencode-kit/adapter-knex', '@opencode-kit/storage-fs']
+
+let work: string
+let registry: LocalRegistry | undefined
+let published: Published
+let project: FreshProject
+let database: FreshDatabase | undefined
+let standIn: RunningStandIn | undefined
+const timings: Record<string, number> = {}
+const versionsBefore = workspacePackages().map((p) => `${p.manifest.name}@${p.manifest.version}`)
+
+async function timed<T>(name: string, step: () => T | Promise<T>): Promise<T> {
+  const started = Date.now()
+  try {
+    return await step()
+  } finally {
+    timings[name] = Date.now() - started
+  }
+}
+
+beforeAll(async () => {
+  const stale = staleBuilds()
+  if (stale.length > 0) throw new Error(`build first (\`npm run build\`; npm test does): ${stale.join(', ')}`)
+  work = mkdtempSync(join(tmpdir(), 'opencode-kit-release-'))
+  registry = await timed('registry start', startLocalRegistry)
+  const copy = join(work, 'repo')
+  await timed('copy', () => copyRepository(copy))
+  published = await timed('version + publish', () => versionAndPublish(copy, registry!))
+  project = createFreshProject(join(work, 'app'), registry)
+  database = await createDatabase('app')
+  standIn = await startOpencodeStandIn({
+    respond: ({ text }) => scenario().write('notes.md', `# Notes\n\n${text}\n`).text(`Noted: ${text}`),
+  })
+})
+
+afterAll(async () => {
+  await registry?.close()
+  await standIn?.close()
+  await database?.drop()
+  // OPENCODE_KIT_KEEP_RELEASE=1 keeps the copy, the registry's storage aside, and the fresh project.
+  if (work && !process.env.OPENCODE_KIT_KEEP_RELEASE) rmSync(work, { recursive: true, force: true })
+  else if (work) process.stdout.write(`release rehearsal kept in ${work}\n`)
+  process.stdout.write(
+    `release rehearsal timings: ${Object.entries(timings)
+      .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`)
+      .join(', ')}\n`,
+  )
+})
+
+describe('changesets release flow', () => {
+  it('changeset version bumps every package in lockstep, with changelogs and exact sibling versions', () => {
+    expect(versionsBefore).not.toContain(`@opencode-kit/core@${published.version}`)
+    const copy = join(work, 'repo')
+    for (const { dir, manifest } of workspacePackages(copy)) {
+      expect(manifest.version, manifest.name).toBe(published.version)
+      expect(readFileSync(join(copy, dir, 'CHANGELOG.md'), 'utf8')).toContain('Release rehearsal.')
+      for (const [name, range] of Object.entries(manifest.dependencies ?? {}))
+        if (name.startsWith('@opencode-kit/'))
+          expect(range, `${manifest.name} → ${name}`).toBe(published.version)
+    }
+  })
+
+  it('changeset publish puts every package on the registry at that version and tags the release', async () => {
+    expect(published.names.length).toBe(workspacePackages().length)
+    for (const name of published.names) {
+      const response = await fetch(`${registry!.url}${name.replace('/', '%2f')}`)
+      expect(response.status, name).toBe(200)
+      const packument = (await response.json()) as {
+        'dist-tags': Record<string, string>
+        versions: Record<string, PackageJson & { dist: { tarball: string } }>
+      }
+      expect(packument['dist-tags'].latest, name).toBe(published.version)
+      const manifest = packument.versions[published.version]
+      expect(manifest?.license, name).toBe('MIT')
+      expect(published.tags).toContain(`${name}@${published.version}`)
+    }
+  })
+
+  it('leaves the checkout untouched (the copy consumed the changesets)', () => {
+    expect(existsSync(join(work, 'repo', '.changeset', 'release-rehearsal.md'))).toBe(false)
+    expect(existsSync(join(repo, '.changeset', 'release-rehearsal.md'))).toBe(false)
+    expect(workspacePackages().map((p) => `${p.manifest.name}@${p.manifest.version}`)).toEqual(versionsBefore)
+  })
+})
+
+describe('a fresh project outside the repository', () => {
+  it('installs core, an adapter and a storage by name and version; none needs an install script', () => {
+    const specs = FIRST_INSTALL.map((name) => `${name}@${published.version}`)
+    // --strict-allow-scripts: an install script anywhere in this tree fails the install, so a user
+    // never has to review or allow one for opencode-kit.
+    const install = project.npm(['install', '--strict-allow-scripts', ...specs, 'knex', 'pg'])
+    expect(install.status, install.output).toBe(0)
+    expect(install.output).not.toMatch(/ERESOLVE|peer dep|install-scripts/i)
+    for (const name of FIRST_INSTALL) expect(installedVersion(project, name), name).toBe(published.version)
+    const tree = project.npm(['ls', '--all'])
+    expect(tree.status, tree.output).toBe(0)
+    expect(tree.stdout, tree.stdout).not.toMatch(/UNMET (?!OPTIONAL)|invalid|missing/)
+  })
+
+  it('installs the rest of what the quickstarts list with plain npm install', () => {
+    const install = project.npm(['install', '--save-dev', 'typescript@5', '@types/node@20', 'tsx'])
+    expect(install.status, install.output).toBe(0)
+    expect(install.output).not.toMatch(/@opencode-kit\/[^\s]+ \(install/)
+  })
+
+  it('type-checks a quickstart-sized app under strict NodeNext (ESM and CommonJS) and Bundler', () => {
+    for (const file of ['turn.mts', 'turn.cts'])
+      copyFileSync(new URL(file, fixtures), join(project.dir, file))
+    const strict = { strict: true, target: 'es2022', skipLibCheck: false, types: ['node'] }
+    writeFileSync(
+      join(project.dir, 'tsconfig.nodenext.json'),
+      JSON.stringify({
+        compilerOptions: { ...strict, module: 'nodenext', moduleResolution: 'nodenext', outDir: 'out' },
+        files: ['turn.mts', 'turn.cts'],
+      }),
+    )
+    writeFileSync(
+      join(project.dir, 'tsconfig.bundler.json'),
+      JSON.stringify({
+        compilerOptions: { ...strict, module: 'preserve', moduleResolution: 'bundler', noEmit: true },
+        files: ['turn.mts', 'turn.cts'],
+      }),
+    )
+    const tsc = join(project.dir, 'node_modules', 'typescript', 'bin', 'tsc')
+    for (const config of ['tsconfig.nodenext.json', 'tsconfig.bundler.json']) {
+      const check = run(process.execPath, [tsc, '-p', config], { cwd: project.dir })
+      expect(check.status, `${config}:\n${check.output}`).toBe(0)
+    }
+    expect(existsSync(join(project.dir, 'out', 'turn.mjs'))).toBe(true)
+    expect(existsSync(join(project.dir, 'out', 'turn.cjs'))).toBe(true)
+  })
+
+  it.each(['turn.mjs', 'turn.cjs'])('runs a turn against the stand-in: %s', async (file) => {
+    const result = await runAsync(process.execPath, [join('out', file)], {
+      cwd: project.dir,
+      env: userEnv({
+        DATABASE_URL: database!.url,
+        OPENCODE_URL: standIn!.url,
+        ARTIFACTS_DIR: join(project.dir, 'artifacts'),
+      }),
+      timeoutMs: 60_000,
+    })
+    expect(result.status, result.output).toBe(0)
+    const line = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}')
+    expect(line).toMatchObject({ status: 'completed', files: ['notes.md'] })
+    expect(line.content).toMatch(/^Noted: Take a note: (ESM|CommonJS) works$/)
+  })
+})
