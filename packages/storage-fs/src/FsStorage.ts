@@ -35,6 +35,9 @@ interface Sidecar {
 }
 
 const SIDECAR = '.json'
+const BLOB = /^(.+)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.blob$/
+/** Whether `entry` is a blob of the attachment stored under `key`. */
+const isBlobOf = (key: string, entry: string) => BLOB.exec(entry)?.[1] === key
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException)?.code === 'ENOENT'
 
 /**
@@ -160,10 +163,9 @@ export class FsStorage implements StoragePort {
       if (isMissing(error)) return false // someone else removed it first
       throw new StorageError(`Could not remove ${filename}`, { cause: error })
     }
-    // The referenced blob, and any left behind by interrupted or concurrent attaches of this name.
-    const blobs = (await readdir(dir).catch(() => [] as string[])).filter(
-      (e) => e.startsWith(`${key}.`) && e.endsWith('.blob'),
-    )
+    // The referenced blob, and any left behind by interrupted or concurrent attaches of this name
+    // (exactly `<key>.<uuid>.blob`: names contain dots, so `a.<uuid>` must not match `a.b.<uuid>`).
+    const blobs = (await readdir(dir).catch(() => [] as string[])).filter((e) => isBlobOf(key, e))
     await Promise.all(blobs.map((b) => unlink(join(dir, b)).catch(() => {})))
     return true
   }

@@ -127,9 +127,36 @@ describe('storage-fs', () => {
     const names = inputs.map(safeName)
     expect(new Set(names).size).toBe(inputs.length)
     for (const name of names) {
-      expect(name).toMatch(/^[a-z0-9_~-]+$/)
+      expect(name).toMatch(/^[a-z0-9_~-][a-z0-9_.~-]*$/)
+      expect(name).not.toMatch(/\.$/)
       expect(name.length).toBeLessThanOrEqual(120)
     }
+  })
+
+  it('safeName keeps a filename readable: inner dots stay, leading and trailing dots do not', () => {
+    expect(safeName('itinerary.md')).toBe('itinerary.md')
+    expect(safeName('archive.tar.gz')).toBe('archive.tar.gz')
+    expect(safeName('report-2026.pdf')).toBe('report-2026.pdf')
+    expect(safeName('.env')).toBe('_2eenv')
+    expect(safeName('notes.')).toBe('notes_2e')
+    expect(safeName('..')).toBe('_2e_2e')
+    expect(safeName('...')).toBe('_2e._2e')
+    const inputs = ['a.b', 'a_2eb', 'a._2e', '.a', '_2ea', 'a.', 'a_2e', 'a..b', 'A.md', 'a.md', 'a.MD']
+    expect(new Set(inputs.map(safeName)).size).toBe(inputs.length)
+    for (const name of inputs.map(safeName)) expect(name).not.toMatch(/^\.|\.$/)
+  })
+
+  it('stores a file under its own name, and removing one name never touches a longer one', async () => {
+    const storage = fsStorage({ root: dir })
+    const body = (text: string) => new TextEncoder().encode(text)
+    await storage.attach(7, { filename: 'a', body: body('a'), contentType: 'text/plain' })
+    await storage.attach(7, { filename: 'a.b', body: body('a.b'), contentType: 'text/plain' })
+    await storage.attach(7, { filename: 'itinerary.md', body: body('# Plan'), contentType: 'text/markdown' })
+    const path = await storage.pathOf(7, 'itinerary.md')
+    expect(path).toMatch(/[/\\]itinerary\.md\.[0-9a-f-]{36}\.blob$/)
+    expect(await storage.remove(7, 'a')).toBe(true)
+    expect((await storage.list(7)).map((a) => a.filename)).toEqual(['a.b', 'itinerary.md'])
+    expect(new TextDecoder().decode((await read(await storage.read(7, 'a.b'))) ?? undefined)).toBe('a.b')
   })
 
   it('needs a root', () => {
