@@ -177,12 +177,12 @@ async function phase(n: number, layout: Layout, mode: Mode): Promise<Point> {
   const runOne = async (i: number): Promise<boolean> => {
     const directory = directoryOf(layout, phaseId, i)
     if (mode === 'library') {
-      let client = clients.get(directory)
-      if (!client) clients.set(directory, (client = new Client({ baseUrl: url, directory })))
+      const client = clients.get(directory) ?? new Client({ baseUrl: url, directory })
+      clients.set(directory, client)
       return libraryTurn(client, i, limit.signal)
     }
-    let subscription = subscriptions.get(directory)
-    if (!subscription) subscriptions.set(directory, (subscription = new RawSubscription(directory)))
+    const subscription = subscriptions.get(directory) ?? new RawSubscription(directory)
+    subscriptions.set(directory, subscription)
     return rawTurn(subscription, directory)
   }
   const started = performance.now()
