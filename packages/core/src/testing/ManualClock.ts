@@ -1,4 +1,4 @@
-import type { Clock } from '../wire/Clock.js'
+import type { Clock } from '../support/Clock.js'
 
 interface Sleeper {
   until: number

@@ -1,5 +1,8 @@
-import { type Clock, systemClock } from './Clock.js'
-import { reportSafely } from './ErrorReporter.js'
+import { type Clock, systemClock } from '../support/Clock.js'
+import type { ErrorHook } from '../support/ErrorHook.js'
+import { reportError } from '../support/reportError.js'
+import type { TraceHook } from '../support/TraceHook.js'
+import { trace } from '../support/trace.js'
 import {
   AbortError,
   BadRequestError,
@@ -11,7 +14,6 @@ import {
   StaleSessionError,
   TimeoutError,
 } from './errors.js'
-import { Instrumentation } from './Instrumentation.js'
 import { mergeFinalExchange } from './mergeFinalExchange.js'
 import { Reply, type ReplyResult } from './Reply.js'
 import type { ReplyObserver } from './ReplyObserver.js'
@@ -65,6 +67,17 @@ export interface ClientOptions {
   maxFrameSize?: number
   /** Told about every event-stream frame whose JSON does not parse (it is skipped and reported too). Default: none. */
   onMalformedFrame?: (frame: MalformedFrame) => void
+  /**
+   * Receives the errors the client contains instead of throwing (a skipped malformed frame, a
+   * throwing observer of `stream()`'s reply). May be async. Default: {@link warnOnConsole}, one
+   * `console.warn` line per error.
+   */
+  onError?: ErrorHook
+  /**
+   * Receives the client's trace events (`request {method, path}`), which are also published on
+   * `node:diagnostics_channel` as `opencode.<name>`. What it returns is ignored. Default: none.
+   */
+  onTrace?: TraceHook
 }
 
 const DEFAULT_BASE_URL = 'http://localhost:4096'
@@ -401,16 +414,21 @@ export class Client implements WireClient {
       }
     }
     const skipFrame = (data: string, error: unknown) => {
-      reportSafely(new ServerError(`Malformed SSE frame skipped: ${data.slice(0, 200)}`, { cause: error }), {
-        handled: true,
-        severity: 'warning',
-        context: { feature: 'opencode.stream', sessionId },
-      })
+      reportError(
+        this.options.onError,
+        new ServerError(`Malformed SSE frame skipped: ${data.slice(0, 200)}`, { cause: error }),
+        { feature: 'opencode.stream', action: 'parse_frame', handled: true, severity: 'warning', sessionId },
+      )
       if (!onMalformedFrame) return
       try {
         onMalformedFrame({ data, error, sessionId })
       } catch (hookError) {
-        reportSafely(hookError, { handled: true, context: { feature: 'opencode.stream.onMalformedFrame' } })
+        reportError(this.options.onError, hookError, {
+          feature: 'opencode.stream',
+          action: 'on_malformed_frame',
+          handled: true,
+          sessionId,
+        })
       }
     }
 
@@ -591,7 +609,7 @@ export class Client implements WireClient {
       Omit<StreamEventsOptions, 'sessionId' | 'onSubscribed' | 'reply'> & { observer?: ReplyObserver } = {},
     onPart?: (event: { part: unknown; index: number; delta: string }) => void,
   ): Promise<ReplyResult> {
-    const reply = new Reply({ clock: this.clock })
+    const reply = new Reply({ clock: this.clock, onError: this.options.onError })
     if (options.observer) reply.addObserver(options.observer)
     if (onPart) reply.addObserver({ partChanged: onPart })
     await this.streamEvents(
@@ -660,7 +678,8 @@ export class Client implements WireClient {
     path: string,
     options: CallOptions & { body?: unknown; scoped?: boolean } = {},
   ): Promise<unknown> {
-    return Instrumentation.instrument('opencode.request', { method, path }, async () => {
+    trace(this.options.onTrace, 'request', { method, path }, this.options.onError)
+    return (async () => {
       const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 120_000
       const controller = new AbortController()
       const onAbort = () => controller.abort(options.signal?.reason)
@@ -706,7 +725,7 @@ export class Client implements WireClient {
         options.signal?.removeEventListener('abort', onAbort)
       }
       return parseResponse(method, path, response, text)
-    })
+    })()
   }
 }
 

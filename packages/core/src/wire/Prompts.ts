@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from './Clock.js'
+import { type Clock, systemClock } from '../support/Clock.js'
 
 /** A pending question or permission request. */
 export interface PendingPrompt {

@@ -1,5 +1,6 @@
-import { type Clock, systemClock } from './Clock.js'
-import { reportSafely } from './ErrorReporter.js'
+import { type Clock, systemClock } from '../support/Clock.js'
+import type { ErrorHook } from '../support/ErrorHook.js'
+import { reportError } from '../support/reportError.js'
 import { PartSource } from './PartSource.js'
 import { Prompts } from './Prompts.js'
 import type { ReplyObserver } from './ReplyObserver.js'
@@ -74,10 +75,15 @@ export class Reply {
   private countedSteps = new Set<string>()
   private todoIndex: number | undefined
   private pendingQuestions = new Map<string, JsonObject>()
+  private readonly onError: ErrorHook | undefined
 
-  /** `clock` stamps when questions and permissions were asked (default: the system clock). */
-  constructor(options: { clock?: Clock } = {}) {
+  /**
+   * `clock` stamps when questions and permissions were asked (default: the system clock);
+   * `onError` receives what a throwing observer threw (default: one `console.warn` line).
+   */
+  constructor(options: { clock?: Clock; onError?: ErrorHook } = {}) {
     this.prompts = new Prompts(options.clock ?? systemClock)
+    this.onError = options.onError
   }
 
   /** Distill parts into a {@link ReplyResult}. */
@@ -414,10 +420,12 @@ export class Reply {
       try {
         callback.call(observer, payload)
       } catch (error) {
-        reportSafely(error, {
+        reportError(this.onError, error, {
+          feature: 'opencode.reply',
+          action: 'observer',
+          observer: name,
           handled: true,
           severity: 'warning',
-          context: { feature: 'opencode.reply', observer: name },
         })
       }
     }

@@ -1,4 +1,4 @@
-import type { Clock } from './Clock.js'
+import type { Clock } from '../support/Clock.js'
 import type { JsonObject, OpencodeEvent, OpencodeMessage, OpencodeSession, PermissionRule } from './types.js'
 
 /** Per-call options. */

@@ -1,15 +1,15 @@
+import diagnostics_channel from 'node:diagnostics_channel'
 // wire-client.md §1: one test per row of the method table, plus construction.
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { Client, Instrumentation, type PermissionRule } from '../../src/index.js'
+import { Client, type PermissionRule } from '../../src/index.js'
 import { BASE, connected, delta, frame, idle, sse } from './sse.js'
 
 const server = setupServer()
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
 afterEach(() => {
   server.resetHandlers()
-  Instrumentation.adapter = undefined
   vi.unstubAllEnvs()
 })
 afterAll(() => server.close())
@@ -293,14 +293,22 @@ describe('Client methods (wire-client §1 table)', () => {
     expect(prompts).toBe(1)
   })
 
-  it('every request is wrapped in instrumentation event opencode.request {method, path} (path without query)', async () => {
+  it('every request is traced as request {method, path} (path without query), published as opencode.request', async () => {
     const seen: unknown[] = []
-    Instrumentation.adapter = (name, payload, run) => {
-      seen.push([name, payload])
-      return run()
-    }
     capture('get', '/session/ses_1/message', () => HttpResponse.json([]))
-    await new Client({ baseUrl: BASE, directory: '/d' }).getMessages('ses_1')
-    expect(seen).toEqual([['opencode.request', { method: 'GET', path: '/session/ses_1/message' }]])
+    const published: unknown[] = []
+    const listener = (payload: unknown) => published.push(payload)
+    diagnostics_channel.subscribe('opencode.request', listener)
+    try {
+      await new Client({
+        baseUrl: BASE,
+        directory: '/d',
+        onTrace: (name, payload) => seen.push([name, payload]),
+      }).getMessages('ses_1')
+    } finally {
+      diagnostics_channel.unsubscribe('opencode.request', listener)
+    }
+    expect(seen).toEqual([['request', { method: 'GET', path: '/session/ses_1/message' }]])
+    expect(published).toEqual([{ method: 'GET', path: '/session/ses_1/message' }])
   })
 })

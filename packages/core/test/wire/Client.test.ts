@@ -6,9 +6,7 @@ import {
   BadRequestError,
   Client,
   ConnectionError,
-  ErrorReporter,
   FrameTooLargeError,
-  Instrumentation,
   type OpencodeEvent,
   Reply,
   ServerError,
@@ -23,8 +21,6 @@ const server = setupServer()
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
 afterEach(() => {
   server.resetHandlers()
-  ErrorReporter.adapter = undefined
-  Instrumentation.adapter = undefined
 })
 afterAll(() => server.close())
 
@@ -180,14 +176,13 @@ describe('Client (wire-client §1)', () => {
     await expect(pending).rejects.toBeInstanceOf(AbortError)
   })
 
-  it('every request is instrumented as opencode.request {method, path}', async () => {
+  it('every request is traced as opencode.request {method, path}', async () => {
     const seen: unknown[] = []
-    Instrumentation.adapter = (name, payload, run) => {
-      seen.push([name, payload])
-      return run()
-    }
     server.use(http.delete(`${BASE}/session/ses_1`, () => HttpResponse.json(true)))
-    await new Client({ baseUrl: BASE }).deleteSession('ses_1')
+    await new Client({
+      baseUrl: BASE,
+      onTrace: (name, payload) => seen.push([`opencode.${name}`, payload]),
+    }).deleteSession('ses_1')
     expect(seen).toEqual([['opencode.request', { method: 'DELETE', path: '/session/ses_1' }]])
   })
 
@@ -316,9 +311,11 @@ describe('Client.streamEvents (wire-client §2)', () => {
       ),
     )
     const reports: unknown[] = []
-    ErrorReporter.adapter = (error) => reports.push(error)
     const reply = new Reply()
-    await new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => reply.apply(e))
+    await new Client({ baseUrl: BASE, onError: (error) => reports.push(error) }).streamEvents(
+      { sessionId: 'ses_1' },
+      (e) => reply.apply(e),
+    )
     expect(reply.result.fullText).toBe('ok')
     expect(reports).toHaveLength(1)
     expect(reports[0]).toBeInstanceOf(ServerError)

@@ -622,8 +622,7 @@ describe('Reply on real-server shapes (design.md defects)', () => {
 
   it('defect 8: a throwing observer is isolated and reported; other observers and the reply carry on', () => {
     const reports: Array<[unknown, unknown]> = []
-    ErrorReporter.adapter = (error, options) => reports.push([error, options])
-    const reply = new Reply()
+    const reply = new Reply({ onError: (error, context) => reports.push([error, context]) })
     const boom = new Error('broadcast failed')
     const seen: string[] = []
     reply.addObserver({
@@ -639,16 +638,23 @@ describe('Reply on real-server shapes (design.md defects)', () => {
     expect(reports).toHaveLength(2)
     expect(reports[0]).toEqual([
       boom,
-      { handled: true, severity: 'warning', context: { feature: 'opencode.reply', observer: 'partChanged' } },
+      {
+        handled: true,
+        severity: 'warning',
+        feature: 'opencode.reply',
+        action: 'observer',
+        observer: 'partChanged',
+      },
     ])
   })
 
-  it('defect 8: a throwing observer with a throwing ErrorReporter adapter still does not break the stream', () => {
-    ErrorReporter.adapter = () => {
-      throw new Error('tracker down')
-    }
+  it('defect 8: a throwing observer with a throwing onError hook still does not break the stream', () => {
     const console = vi.spyOn(globalThis.console, 'error').mockImplementation(() => {})
-    const reply = new Reply()
+    const reply = new Reply({
+      onError: () => {
+        throw new Error('tracker down')
+      },
+    })
     reply.addObserver({
       stepFinished: () => {
         throw new Error('observer')

@@ -5,7 +5,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   AbortError,
   Client,
-  ErrorReporter,
   FrameTooLargeError,
   IdleStreamError,
   type MalformedFrame,
@@ -36,7 +35,6 @@ const server = setupServer()
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
 afterEach(() => {
   server.resetHandlers()
-  ErrorReporter.adapter = undefined
 })
 afterAll(() => server.close())
 
@@ -668,7 +666,7 @@ describe('streamEvents: aborts (wire-client §2)', () => {
 })
 
 describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', () => {
-  it('§2 malformed JSON in a frame: skipped, reported through ErrorReporter and onMalformedFrame; the stream continues', async () => {
+  it('§2 malformed JSON in a frame: skipped, reported through onError and onMalformedFrame; the stream continues', async () => {
     connections(() =>
       sse([
         frame(connected),
@@ -678,20 +676,16 @@ describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', ()
       ]),
     )
     const reports: Array<[unknown, unknown]> = []
-    ErrorReporter.adapter = (error, options) => reports.push([error, options])
     const malformed: MalformedFrame[] = []
     const reply = new Reply()
-    await new Client({ baseUrl: BASE }).streamEvents(
-      { sessionId: 'ses_1', onMalformedFrame: (f) => malformed.push(f) },
-      (e) => reply.apply(e),
-    )
+    await new Client({
+      baseUrl: BASE,
+      onError: (error, context) => reports.push([error, context]),
+    }).streamEvents({ sessionId: 'ses_1', onMalformedFrame: (f) => malformed.push(f) }, (e) => reply.apply(e))
     expect(reply.result.fullText).toBe('ok')
     expect(reports).toHaveLength(1)
     expect(reports[0]?.[0]).toBeInstanceOf(ServerError)
-    expect(reports[0]?.[1]).toMatchObject({
-      handled: true,
-      context: { feature: 'opencode.stream', sessionId: 'ses_1' },
-    })
+    expect(reports[0]?.[1]).toMatchObject({ handled: true, feature: 'opencode.stream', sessionId: 'ses_1' })
     expect(malformed).toEqual([
       { data: '{"type": "message.part.delta", oops', error: expect.any(SyntaxError), sessionId: 'ses_1' },
     ])
@@ -712,13 +706,15 @@ describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', ()
   it('§2 malformed frame: a throwing onMalformedFrame hook is reported and does not break the stream', async () => {
     connections(() => sse([frame(connected), frame('nope'), frame(idle())]))
     const reports: unknown[] = []
-    ErrorReporter.adapter = (error) => reports.push(error)
     const hookError = new Error('hook broke')
-    const { done } = run({
-      onMalformedFrame: () => {
-        throw hookError
+    const { done } = run(
+      {
+        onMalformedFrame: () => {
+          throw hookError
+        },
       },
-    })
+      new Client({ baseUrl: BASE, onError: (error) => reports.push(error) }),
+    )
     expect(await done).toBeUndefined()
     expect(reports).toContain(hookError)
   })

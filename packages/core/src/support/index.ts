@@ -1,0 +1,7 @@
+export * from './Clock.js'
+export * from './diagnostics.js'
+export type * from './ErrorHook.js'
+export * from './reportError.js'
+export type * from './TraceHook.js'
+export * from './trace.js'
+export * from './warnOnConsole.js'
