@@ -34,8 +34,8 @@ const stateDir = join(repo, '.services', 'bench')
 const figures = {}
 let failed = false
 try {
-  installIfNeeded(say)
-  build()
+  await installIfNeeded(say)
+  await build(say)
   const env = Object.fromEntries(
     services('start', ['--state', stateDir])
       .split('\n')

@@ -6,8 +6,8 @@ import { build, installIfNeeded, repo, run } from './bootstrap.mjs'
 
 const say = (message) => process.stderr.write(`▶ ${message}\n`)
 try {
-  installIfNeeded(say)
-  build(true, true)
+  await installIfNeeded(say)
+  await build(say, { silent: true })
 } catch (error) {
   say(`setup failed: ${error.message}`)
   process.exit(2)

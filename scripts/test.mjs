@@ -87,9 +87,8 @@ const stateDir = process.env.OPENCODE_KIT_SERVICES_DIR ?? join(repo, '.services'
 const privateState = join(stateDir, 'private')
 let exitCode = 1
 try {
-  installIfNeeded(say)
-  say('building packages')
-  build()
+  await installIfNeeded(say)
+  await build(say)
 
   say('finding or starting services')
   const env = parseEnv(services('start', ['--state', stateDir]))

@@ -28,7 +28,8 @@ built-in OpenCode stand-in (a scripted server speaking OpenCode's real HTTP + SS
 
 Options:
   --url <url>       a real OpenCode server (default: $OPENCODE_URL, else the built-in stand-in)
-  --prompt <text>   what to ask (default: a trip-planning request that writes a file)
+  --prompt <text>   what to ask (default: a trip-planning request that writes a file); the
+                    stand-in has no model: it answers other prompts with a scripted reply
   --dir <path>      where the SQLite file and artifacts go (default: .demo)
   --fresh           delete --dir first
   --no-color        plain output
@@ -92,25 +93,55 @@ if (url) {
   standIn = await startOpencodeStandIn({
     // Paced like a model streaming tokens, so the demo shows the reply arriving.
     pace: () => new Promise((resolve) => setTimeout(resolve, 12)),
-    respond: () =>
-      scenario()
-        .reasoning('The user wants a weekend plan. I will track the steps, write the file, then summarize.')
-        .todo([
-          { content: 'Pick neighbourhoods', status: 'completed' },
-          { content: 'Write itinerary.md', status: 'in_progress' },
-        ])
-        .cost(0.000412, { input: 1840, output: 96 })
-        .write(
-          'itinerary.md',
-          '# Lisbon weekend\n\n## Saturday\n- Alfama walk, Castelo de São Jorge\n- Dinner in Bairro Alto\n\n## Sunday\n- Belém: tower, monastery, pastéis\n- Sunset at Miradouro da Senhora do Monte\n',
-        )
-        .text(
-          'Here is your Lisbon weekend: Saturday in Alfama and Bairro Alto, Sunday in Belém with a ' +
-            'sunset at the Senhora do Monte viewpoint. The full plan is in itinerary.md.',
-        )
-        .cost(0.000655, { input: 2210, output: 142 }),
+    respond: ({ text }) => (text === DEFAULT_PROMPT ? lisbonWeekend() : scriptedAnswer(text)),
   })
 }
+/** The default prompt's turn, scripted like a real agent turn (reasoning, todos, a file, the answer). */
+function lisbonWeekend() {
+  return scenario()
+    .reasoning('The user wants a weekend plan. I will track the steps, write the file, then summarize.')
+    .todo([
+      { content: 'Pick neighbourhoods', status: 'completed' },
+      { content: 'Write itinerary.md', status: 'in_progress' },
+    ])
+    .cost(0.000412, { input: 1840, output: 96 })
+    .write(
+      'itinerary.md',
+      '# Lisbon weekend\n\n## Saturday\n- Alfama walk, Castelo de São Jorge\n- Dinner in Bairro Alto\n\n## Sunday\n- Belém: tower, monastery, pastéis\n- Sunset at Miradouro da Senhora do Monte\n',
+    )
+    .text(
+      'Here is your Lisbon weekend: Saturday in Alfama and Bairro Alto, Sunday in Belém with a ' +
+        'sunset at the Senhora do Monte viewpoint. The full plan is in itinerary.md.',
+    )
+    .cost(0.000655, { input: 2210, output: 142 })
+}
+
+/**
+ * Any other prompt: the stand-in has no model, so it says so, and plays the same kind of turn
+ * around the prompt — writing the file the prompt names (`… to notes.md`), if any.
+ */
+function scriptedAnswer(prompt: string) {
+  const file = prompt.match(/[\w-]+\.(?:md|txt|json|csv|html|ts|js|py|yaml|yml)\b/)?.[0]
+  const start = scenario().reasoning(
+    'I am the built-in stand-in, not a model: I play a scripted turn around the prompt.',
+  )
+  const turn = file
+    ? start
+        .todo([{ content: `Write ${file}`, status: 'in_progress' }])
+        .write(
+          file,
+          `# ${file}\n\nWritten by the opencode-kit demo's stand-in for the prompt:\n\n> ${prompt}\n`,
+        )
+    : start
+  return turn
+    .text(
+      `(scripted) You asked: "${prompt}". This answer comes from the built-in stand-in, which has no ` +
+        `model${file ? ` — it wrote ${file} to show the artifact pipeline` : ''}. Point the demo at a real ` +
+        '`opencode serve` (OPENCODE_URL or --url) for a real answer.',
+    )
+    .cost(0.000212, { input: 640, output: 58 })
+}
+
 const baseUrl = url ?? standIn?.url ?? ''
 const client = new Client({ baseUrl })
 try {
@@ -139,7 +170,7 @@ const [messageId] = await knex('opencode_messages').insert({ subject_id: subject
 
 out(`${bold('opencode-kit demo')} ${dim('— one turn, end to end')}\n`)
 out(
-  `${dim('  OpenCode ')} ${standIn ? `built-in stand-in at ${baseUrl} ${dim('(set OPENCODE_URL for a real server)')}` : baseUrl}\n`,
+  `${dim('  OpenCode ')} ${standIn ? `built-in stand-in at ${baseUrl} ${dim('(scripted replies, no model; set OPENCODE_URL for a real server)')}` : baseUrl}\n`,
 )
 out(`${dim('  Database ')} SQLite ${relative(process.cwd(), databaseFile)} ${dim('(knex adapter)')}\n`)
 out(`${dim('  Storage  ')} ${relative(process.cwd(), artifactsRoot)} ${dim('(storage-fs)')}\n\n`)

@@ -39,7 +39,7 @@ function demo(args: string[], env: Record<string, string> = {}) {
 
 describe('npm run demo', () => {
   it('runs one full turn on the embedded default and shows it as a user wants to see it', async () => {
-    const { status, stdout, dir } = await demo([])
+    const { status, stdout, stderr, dir } = await demo([])
     expect(status).toBe(0)
     expect(stdout).toContain('built-in stand-in')
     expect(stdout).toMatch(/thinking\s+The user wants a weekend plan/)
@@ -50,6 +50,25 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/itinerary\.md\s+181 B\s+text\/markdown/)
     expect(stdout).toContain('1 session created, 1 prompt sent')
     expect(existsSync(join(dir, 'demo.sqlite'))).toBe(true)
+    // The artifact's file on disk is named like the file the agent wrote (no `_2e` escapes).
+    expect(stdout).toMatch(/artifacts\/1\/itinerary\.md\.[0-9a-f-]{36}\.blob/)
+    // The set-up phase says what it does and how long it took (a fresh clone's first run is long).
+    expect(stderr).toContain('▶ building the packages')
+    expect(stderr).toMatch(/✓ done in \d+(s|m \d\ds)/)
+  })
+
+  it('answers another --prompt with the stand-in, saying the reply is scripted', async () => {
+    const prompt = 'Write a haiku about tea to haiku.md'
+    const { status, stdout } = await demo(['--prompt', prompt])
+    expect(status).toBe(0)
+    expect(stdout).toContain('scripted replies, no model')
+    expect(stdout).toContain(`You  ${prompt}`)
+    expect(stdout).toMatch(/Agent\s+\(scripted\) You asked: "Write a haiku about tea to haiku\.md"/)
+    expect(stdout).toMatch(/tool\s+✓ Write: haiku\.md/)
+    expect(stdout).toMatch(
+      /haiku\.md\s+\d+ B\s+text\/markdown\s+\S*artifacts\/1\/haiku\.md\.[0-9a-f-]{36}\.blob/,
+    )
+    expect(stdout).not.toContain('Lisbon')
   })
 
   it('runs against a real opencode server when OPENCODE_URL is set', async () => {
