@@ -1,37 +1,65 @@
 /**
- * Starts a REAL `opencode serve` (the binary from the npm package `opencode-linux-x64`, pinned in
- * the root package.json) on loopback, fully offline and isolated: its own HOME/XDG dirs and config
- * in a temp dir, a git-initialised project dir, and the scripted fake LLM as its only provider.
+ * Starts a REAL `opencode serve` on loopback, fully offline and isolated: its own HOME/XDG dirs and
+ * config in a temp dir, a git-initialised project dir, and the scripted fake LLM as its only provider.
+ *
+ * Which binary: the pinned one (`opencode-linux-x64` in the root package.json) by default; another
+ * release when `OPENCODE_E2E_VERSION` (or the `version` option) names one — those live in
+ * `.tools/opencode-<version>/`, installed by `node scripts/tools.mjs opencode <version>` (and `npm run test:matrix`).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { type FakeLlm, startFakeLlm } from './fakeLlm.js'
 
-/** The OpenCode version the suite and the recorded fixtures are pinned to. */
-export const OPENCODE_VERSION = '1.18.33'
+/** The OpenCode version the root package.json pins (what `npm test`'s e2e suite runs by default). */
+export const PINNED_OPENCODE_VERSION = '1.18.33'
+
+/** The version this run's e2e suite talks to: `OPENCODE_E2E_VERSION`, else the pinned one. */
+export const OPENCODE_VERSION = process.env.OPENCODE_E2E_VERSION || PINNED_OPENCODE_VERSION
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** A primary agent whose `bash` calls ask for permission (v2 sessions pick it with `agent`). */
 export const ASK_BASH_AGENT = 'ask-bash'
 
 export interface RealOpencode {
   url: string
+  /** The OpenCode release that is running. */
+  version: string
   /** The project directory OpenCode runs in (where `write` puts files). */
   projectDir: string
   llm: FakeLlm
   close(): Promise<void>
 }
 
-/** Path of the real opencode binary, or a clear error when the platform package is missing. */
-export function opencodeBinary(): string {
+/** Path of the real opencode binary of `version`, or a clear error when it is not installed. */
+export function opencodeBinary(version: string = OPENCODE_VERSION): string {
+  if (version !== PINNED_OPENCODE_VERSION) {
+    const binary = join(
+      repoRoot,
+      '.tools',
+      `opencode-${version}`,
+      'node_modules',
+      'opencode-linux-x64',
+      'bin',
+      'opencode',
+    )
+    if (!existsSync(binary)) {
+      throw new Error(
+        `opencode ${version} is not installed in .tools/opencode-${version} (run \`node scripts/tools.mjs opencode ${version}\`)`,
+      )
+    }
+    return binary
+  }
   const require = createRequire(import.meta.url)
   try {
     return join(dirname(require.resolve('opencode-linux-x64/package.json')), 'bin', 'opencode')
   } catch {
     throw new Error(
-      `opencode-linux-x64@${OPENCODE_VERSION} is not installed (it is an optional dependency of the repo root; npm skips it on other platforms)`,
+      `opencode-linux-x64@${version} is not installed (it is an optional dependency of the repo root; npm skips it on other platforms)`,
     )
   }
 }
@@ -46,7 +74,13 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-export async function startRealOpencode(options: { slowDelayMs?: number } = {}): Promise<RealOpencode> {
+export interface StartRealOpencodeOptions {
+  slowDelayMs?: number
+  /** The release to run (default: {@link OPENCODE_VERSION}). */
+  version?: string
+}
+
+export async function startRealOpencode(options: StartRealOpencodeOptions = {}): Promise<RealOpencode> {
   const root = mkdtempSync(join(tmpdir(), 'opencode-e2e-'))
   const home = join(root, 'home')
   const projectDir = join(root, 'project')
@@ -102,7 +136,7 @@ export async function startRealOpencode(options: { slowDelayMs?: number } = {}):
     OPENCODE_ENABLE_QUESTION_TOOL: '1',
   }
   const child: ChildProcess = spawn(
-    opencodeBinary(),
+    opencodeBinary(options.version),
     ['serve', '--port', String(port), '--hostname', '127.0.0.1'],
     {
       cwd: projectDir,
@@ -134,5 +168,5 @@ export async function startRealOpencode(options: { slowDelayMs?: number } = {}):
     }
     await new Promise((r) => setTimeout(r, 200))
   }
-  return { url, projectDir, llm, close }
+  return { url, version: options.version ?? OPENCODE_VERSION, projectDir, llm, close }
 }
