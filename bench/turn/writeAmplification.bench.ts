@@ -76,6 +76,9 @@ async function measure(count: number): Promise<{ snapshots: number; touches: num
     update: (id, f) => counted('terminal', store.update(id, f)),
     snapshot: (id, f) => counted('snapshots', store.snapshot(id, f)),
     touchActivity: (id, at) => counted('touches', store.touchActivity(id, at)),
+    claimPrompt: (id, claim) => counted('terminal', store.claimPrompt(id, claim)),
+    listStalled: (options) => store.listStalled(options),
+    updateRequests: (id, expected, next) => counted('terminal', store.updateRequests(id, expected, next)),
   }
   const client = scriptedClient(clock, count)
   const session = new Session({

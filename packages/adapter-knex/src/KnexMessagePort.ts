@@ -5,8 +5,10 @@ import {
   type MessageRow,
   MessageRowCodec,
   type MessageStatus,
+  type PromptClaim,
   type RowId,
   type SnapshotFields,
+  type StoredRequest,
 } from '@opencode-kit/core'
 import type { Knex } from 'knex'
 import type { MessageNames } from './options.js'
@@ -25,11 +27,13 @@ type Raw = Record<string, unknown>
 export class KnexMessagePort implements MessagePort {
   readonly #knex: Knex
   readonly #names: MessageNames
+  readonly #mysql: boolean
 
   /** @param names column names for each port field. */
   constructor(knex: Knex, names: MessageNames) {
     this.#knex = knex
     this.#names = names
+    this.#mysql = /mysql/.test(String(knex.client.config.client ?? knex.client.dialect ?? ''))
   }
 
   async load(id: RowId): Promise<MessageRow> {
@@ -73,6 +77,45 @@ export class KnexMessagePort implements MessagePort {
     await this.#table()
       .where(this.#names.id, id)
       .update({ [this.#names.lastActivityAt]: at })
+  }
+
+  async claimPrompt(id: RowId, claim: PromptClaim): Promise<boolean> {
+    const n = this.#names
+    const values: Values = {}
+    if (n.opencodeSessionId !== null) values[n.opencodeSessionId] = claim.opencodeSessionId
+    if (n.opencodeMessageId === null) return (await this.#pending(id).first(n.id)) !== undefined
+    values[n.opencodeMessageId] = claim.opencodeMessageId
+    return (await this.#pending(id).whereNull(n.opencodeMessageId).update(values)) > 0
+  }
+
+  async listStalled(options: { before: Date; limit: number }): Promise<RowId[]> {
+    const n = this.#names
+    if (n.lastActivityAt === null) return []
+    const rows = (await this.#table()
+      .select(n.id)
+      .where(n.status, 'pending')
+      .whereNotNull(n.lastActivityAt)
+      .andWhere(n.lastActivityAt, '<', options.before)
+      .orderBy([n.lastActivityAt, n.id])
+      .limit(Math.max(0, Math.trunc(options.limit)))) as Raw[]
+    return rows.map((row) => row[n.id] as RowId)
+  }
+
+  async updateRequests(id: RowId, expected: StoredRequest[] | null, next: StoredRequest[]): Promise<boolean> {
+    const n = this.#names
+    if (n.requests === null) throw new InvalidArgumentError('updateRequests: no requests column is mapped')
+    const column = n.requests
+    const was = MessageRowCodec.requestsText(expected)
+    const now = MessageRowCodec.requestsText(next)
+    const holding = (query: Knex.QueryBuilder) =>
+      was === null
+        ? query.whereNull(column)
+        : // MySQL compares text case-insensitively: compare the bytes.
+          this.#mysql
+          ? query.whereRaw('?? = binary ?', [column, was])
+          : query.where(column, was)
+    if (was === now) return (await holding(this.#table().where(n.id, id)).first(n.id)) !== undefined
+    return (await holding(this.#table().where(n.id, id)).update({ [column]: now })) > 0
   }
 
   async #transition(id: RowId, status: MessageStatus, values: Values): Promise<boolean> {

@@ -58,9 +58,13 @@ export function opencodeMigrations(
         t.integer('cache_read_tokens').nullable()
         t.integer('cache_write_tokens').nullable()
         t.timestamp('last_activity_at').nullable()
+        t.string('opencode_session_id', 255).nullable()
+        t.string('opencode_message_id', 255).nullable()
+        t.text('requests_json', 'longtext').nullable()
         t.timestamp('created_at').notNullable().defaultTo(knex.fn.now())
         t.timestamp('updated_at').notNullable().defaultTo(knex.fn.now())
         t.index(['subject_id'])
+        t.index(['status', 'last_activity_at'])
       })
     },
     async down(knex) {

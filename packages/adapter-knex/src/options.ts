@@ -22,6 +22,10 @@ export interface MessageColumns {
   cacheReadTokens?: string | null
   cacheWriteTokens?: string | null
   lastActivityAt?: string | null
+  opencodeSessionId?: string | null
+  opencodeMessageId?: string | null
+  /** A text column (JSON text; `updateRequests` compares it). */
+  requests?: string | null
   /** Bumped by terminal transitions and `update` (never by `snapshot`/`touchActivity`); null to skip. */
   updatedAt?: string | null
 }
@@ -60,6 +64,9 @@ export interface MessageNames {
   cacheReadTokens: string | null
   cacheWriteTokens: string | null
   lastActivityAt: string | null
+  opencodeSessionId: string | null
+  opencodeMessageId: string | null
+  requests: string | null
   updatedAt: string | null
 }
 
@@ -97,6 +104,9 @@ export function resolveNames(options: KnexAdapterOptions): {
       cacheReadTokens: pick(m.cacheReadTokens, 'cache_read_tokens'),
       cacheWriteTokens: pick(m.cacheWriteTokens, 'cache_write_tokens'),
       lastActivityAt: pick(m.lastActivityAt, 'last_activity_at'),
+      opencodeSessionId: pick(m.opencodeSessionId, 'opencode_session_id'),
+      opencodeMessageId: pick(m.opencodeMessageId, 'opencode_message_id'),
+      requests: pick(m.requests, 'requests_json'),
       updatedAt: pick(m.updatedAt, 'updated_at'),
     },
   }

@@ -70,6 +70,9 @@ for (const name of DATABASES) {
             inputTokens: num(row.input_tokens),
             outputTokens: num(row.output_tokens),
             lastActivityAt: row.last_activity_at === null ? null : new Date(row.last_activity_at),
+            opencodeSessionId: row.opencode_session_id,
+            opencodeMessageId: row.opencode_message_id,
+            requests: row.requests_json === null ? null : JSON.parse(row.requests_json),
           }
         },
       },

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core'
+import { type EntityManager, raw } from '@mikro-orm/core'
 import {
   InvalidArgumentError,
   type MessageFields,
@@ -6,8 +6,10 @@ import {
   type MessageRow,
   MessageRowCodec,
   type MessageStatus,
+  type PromptClaim,
   type RowId,
   type SnapshotFields,
+  type StoredRequest,
 } from '@opencode-kit/core'
 import type { MessageNames } from './options.js'
 import { toRowId } from './toRowId.js'
@@ -32,11 +34,13 @@ type Raw = Record<string, unknown>
 export class MikroOrmMessagePort implements MessagePort {
   readonly #em: EntityManager
   readonly #names: MessageNames
+  readonly #mysql: boolean
 
   /** @param em forked for every call, never used itself. */
   constructor(em: EntityManager, names: MessageNames) {
     this.#em = em
     this.#names = names
+    this.#mysql = /mysql|maria/i.test(em.getPlatform().constructor.name)
   }
 
   async load(id: RowId): Promise<MessageRow> {
@@ -81,6 +85,52 @@ export class MikroOrmMessagePort implements MessagePort {
     const n = this.#names
     if (!n.lastActivityAt) return
     await this.#em.fork().nativeUpdate(n.entity, { [n.id]: id }, { [n.lastActivityAt]: at }, UNFILTERED)
+  }
+
+  async claimPrompt(id: RowId, claim: PromptClaim): Promise<boolean> {
+    const n = this.#names
+    const em = this.#em.fork()
+    const pending = { [n.id]: id, [n.status]: 'pending' }
+    const values: Raw = {}
+    if (n.opencodeSessionId) values[n.opencodeSessionId] = claim.opencodeSessionId
+    if (!n.opencodeMessageId) return (await em.count(n.entity, pending, UNFILTERED)) > 0
+    values[n.opencodeMessageId] = claim.opencodeMessageId
+    const where = { ...pending, [n.opencodeMessageId]: null }
+    return (await em.nativeUpdate(n.entity, where, values, UNFILTERED)) > 0
+  }
+
+  async listStalled(options: { before: Date; limit: number }): Promise<RowId[]> {
+    const n = this.#names
+    if (!n.lastActivityAt) return []
+    const rows = (await this.#em.fork().find(
+      n.entity,
+      { [n.status]: 'pending', [n.lastActivityAt]: { $ne: null, $lt: options.before } },
+      {
+        ...UNFILTERED,
+        fields: [n.id] as never,
+        orderBy: { [n.lastActivityAt]: 'asc', [n.id]: 'asc' },
+        limit: Math.max(0, Math.trunc(options.limit)),
+      },
+    )) as Raw[]
+    return rows.map((row) => toRowId(row[n.id]))
+  }
+
+  async updateRequests(id: RowId, expected: StoredRequest[] | null, next: StoredRequest[]): Promise<boolean> {
+    const n = this.#names
+    if (!n.requests) throw new InvalidArgumentError('updateRequests: no requests property is mapped')
+    const was = MessageRowCodec.requestsText(expected)
+    const now = MessageRowCodec.requestsText(next)
+    const em = this.#em.fork()
+    const where: Raw = { [n.id]: id }
+    if (was === null) where[n.requests] = null
+    else if (this.#mysql) {
+      // MySQL compares text case-insensitively: compare the bytes.
+      const column = em.getMetadata().find(n.entity)?.properties[n.requests]?.fieldNames?.[0] ?? n.requests
+      // Unqualified: an UPDATE has no table alias (the count's single-table SELECT needs none).
+      where[raw(`binary ${em.getPlatform().quoteIdentifier(column)}`)] = was
+    } else where[n.requests] = was
+    if (was === now) return (await em.count(n.entity, where, UNFILTERED)) > 0
+    return (await em.nativeUpdate(n.entity, where, { [n.requests]: now }, UNFILTERED)) > 0
   }
 
   async #transition(id: RowId, status: MessageStatus, fields: MessageFields): Promise<boolean> {

@@ -1,4 +1,18 @@
-import { BigIntType, EntitySchema, type Opt } from '@mikro-orm/core'
+import {
+  BigIntType,
+  type EntityProperty,
+  EntitySchema,
+  type Opt,
+  type Platform,
+  TextType,
+} from '@mikro-orm/core'
+
+/** JSON text of any size: `longtext` on MySQL/MariaDB (whose `text` stops at 64 KiB), `text` elsewhere. */
+class LongTextType extends TextType {
+  override getColumnType(prop: EntityProperty, platform: Platform): string {
+    return /mysql|maria/i.test(platform.constructor.name) ? 'longtext' : super.getColumnType(prop, platform)
+  }
+}
 
 /**
  * A subject row of the shipped schema, as {@link OpencodeSubject} hydrates it.
@@ -43,6 +57,12 @@ export interface OpencodeMessageEntity {
   cacheReadTokens: number | null
   cacheWriteTokens: number | null
   lastActivityAt: Date | null
+  /** The upstream session the turn prompted in (written by `messages.claimPrompt`). */
+  opencodeSessionId: string | null
+  /** The upstream user message id (written by `messages.claimPrompt`). */
+  opencodeMessageId: string | null
+  /** JSON text of the turn's permission and question requests (`messages.load` parses it). */
+  requests: string | null
   /** Set by the database or on create: optional in `em.create`. */
   createdAt: Opt<Date>
   updatedAt: Opt<Date>
@@ -136,9 +156,15 @@ export function defineOpencodeEntities(options: OpencodeEntityOptions = {}) {
         nullable: true,
         fieldName: 'last_activity_at',
       },
+      opencodeSessionId: { type: 'string', length: 255, nullable: true, fieldName: 'opencode_session_id' },
+      opencodeMessageId: { type: 'string', length: 255, nullable: true, fieldName: 'opencode_message_id' },
+      requests: { type: LongTextType, nullable: true, fieldName: 'requests_json' },
       createdAt: { ...timestamp, fieldName: 'created_at' },
       updatedAt: { ...timestamp, fieldName: 'updated_at', onUpdate: () => new Date() },
     },
+    indexes: [
+      { name: `${messagesTable}_status_last_activity_at_index`, properties: ['status', 'lastActivityAt'] },
+    ],
   })
   return { OpencodeSubject, OpencodeMessage }
 }

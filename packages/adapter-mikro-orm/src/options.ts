@@ -32,6 +32,10 @@ export interface MessageColumns {
   cacheReadTokens?: string | null
   cacheWriteTokens?: string | null
   lastActivityAt?: string | null
+  opencodeSessionId?: string | null
+  opencodeMessageId?: string | null
+  /** A text column/property (JSON text; `updateRequests` compares it). */
+  requests?: string | null
   /** Bumped by terminal transitions and `update` (never by `snapshot`/`touchActivity`); null to skip. */
   updatedAt?: string | null
 }
@@ -102,6 +106,9 @@ export interface MessageNames {
   cacheReadTokens: string | null
   cacheWriteTokens: string | null
   lastActivityAt: string | null
+  opencodeSessionId: string | null
+  opencodeMessageId: string | null
+  requests: string | null
   updatedAt: string | null
   /** Properties that hold JSON as text (not a `json` property): written with `JSON.stringify`. */
   jsonAsText: ReadonlySet<string>
@@ -131,6 +138,9 @@ const MESSAGE_COLUMNS: { [K in keyof Required<MessageColumns>]: string } = {
   cacheReadTokens: 'cache_read_tokens',
   cacheWriteTokens: 'cache_write_tokens',
   lastActivityAt: 'last_activity_at',
+  opencodeSessionId: 'opencode_session_id',
+  opencodeMessageId: 'opencode_message_id',
+  requests: 'requests_json',
   updatedAt: 'updated_at',
 }
 
@@ -243,6 +253,9 @@ export function resolveNames(
       cacheReadTokens: messages.cacheReadTokens,
       cacheWriteTokens: messages.cacheWriteTokens,
       lastActivityAt: messages.lastActivityAt,
+      opencodeSessionId: messages.opencodeSessionId,
+      opencodeMessageId: messages.opencodeMessageId,
+      requests: messages.requests,
       updatedAt: messages.updatedAt,
       jsonAsText,
     },

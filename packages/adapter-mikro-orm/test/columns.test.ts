@@ -91,6 +91,9 @@ const options = {
       outputTokens: null,
       cacheReadTokens: null,
       cacheWriteTokens: null,
+      opencodeSessionId: null,
+      opencodeMessageId: null,
+      requests: null,
     },
   },
 }

@@ -67,6 +67,9 @@ for (const name of DATABASES) {
               row.last_activity_at === null || row.last_activity_at === undefined
                 ? null
                 : new Date(row.last_activity_at as string),
+            opencodeSessionId: row.opencode_session_id as string | null,
+            opencodeMessageId: row.opencode_message_id as string | null,
+            requests: row.requests_json === null ? null : JSON.parse(row.requests_json as string),
           }
         },
       },

@@ -1,7 +1,7 @@
 // One database, three adapters: rows written through this adapter read the same through
 // adapter-knex and adapter-sequelize, and rows they write read the same here — JSON parts,
 // decimals, token counts, timestamps and session ids — on SQLite, PostgreSQL and MariaDB.
-import type { MessageFields, MessagePort, MessageRow, RecordPort } from '@opencode-kit/core'
+import type { MessageFields, MessagePort, MessageRow, RecordPort, StoredRequest } from '@opencode-kit/core'
 import type { Knex } from 'knex'
 import type { Sequelize } from 'sequelize'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -23,6 +23,16 @@ const fields = (by: string): MessageFields => ({
   cacheReadTokens: 5,
   cacheWriteTokens: 6,
 })
+
+const requests = (by: string): StoredRequest[] => [
+  {
+    id: `que_${by}`,
+    kind: 'question',
+    status: 'pending',
+    request: { kind: 'question', id: `que_${by}`, questions: [{ question: `Asked by ${by} — "ok"?` }] },
+    askedAt: '2026-01-02T03:04:05.000Z',
+  },
+]
 
 const withoutId = ({ id: _id, ...rest }: MessageRow) => rest
 
@@ -80,6 +90,9 @@ describe.each(DATABASES)(
           }),
         ).toBe(true)
         await messages.touchActivity(messageId, new Date('2026-01-02T03:04:05Z'))
+        const claim = { opencodeSessionId: `ses_${writer}_${name}`, opencodeMessageId: `msg_${writer}` }
+        expect(await messages.claimPrompt(messageId, claim)).toBe(true)
+        expect(await messages.updateRequests(messageId, null, requests(writer))).toBe(true)
         expect(await messages.finalize(messageId, fields(writer))).toBe(true)
 
         const reads = await Promise.all(
@@ -97,7 +110,14 @@ describe.each(DATABASES)(
             ...fields(writer),
             status: 'completed',
             lastActivityAt: new Date('2026-01-02T03:04:05Z'),
+            ...claim,
+            requests: requests(writer),
           })
+        }
+        // The stored requests text compares equal whoever wrote it: any adapter's CAS holds.
+        for (const other of readersOf(writer).filter((reader) => reader !== writer)) {
+          const held = (await ports[other].messages.load(messageId)).requests
+          expect(await ports[other].messages.updateRequests(messageId, held, requests(other))).toBe(true)
         }
       })
     }

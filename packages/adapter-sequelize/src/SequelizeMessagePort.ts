@@ -5,10 +5,12 @@ import {
   type MessageRow,
   MessageRowCodec,
   type MessageStatus,
+  type PromptClaim,
   type RowId,
   type SnapshotFields,
+  type StoredRequest,
 } from '@opencode-kit/core'
-import type { Model, ModelStatic, Sequelize, WhereOptions } from 'sequelize'
+import { type Model, type ModelStatic, Op, type Sequelize, type WhereOptions } from 'sequelize'
 import type { MessageNames } from './options.js'
 
 /** Sequelize's hook runner; public at runtime but missing from the v6 type declarations. */
@@ -20,6 +22,9 @@ interface HookRunner {
 type Values = Record<string, unknown>
 
 const JSON_KEYS = new Set(['JSON', 'JSONB'])
+
+/** The Rails `update_columns`: no hooks, no `updatedAt` bump, no validation. */
+const HOOK_FREE = { hooks: false, silent: true, validate: false } as const
 
 /**
  * {@link MessagePort} on a Sequelize model.
@@ -39,9 +44,11 @@ export class SequelizeMessagePort implements MessagePort {
   readonly #model: ModelStatic<Model>
   readonly #names: MessageNames
   readonly #countsChangedRows: boolean
+  readonly #sequelize: Sequelize
 
   /** @param names attribute names on `model` for each port field. */
   constructor(sequelize: Sequelize, model: ModelStatic<Model>, names: MessageNames) {
+    this.#sequelize = sequelize
     this.#model = model
     this.#names = names
     const dialect = sequelize.getDialect()
@@ -90,6 +97,52 @@ export class SequelizeMessagePort implements MessagePort {
       { [this.#names.lastActivityAt]: at },
       { where: { [this.#names.id]: id }, hooks: false, silent: true, validate: false },
     )
+  }
+
+  async claimPrompt(id: RowId, claim: PromptClaim): Promise<boolean> {
+    const n = this.#names
+    const values: Values = {}
+    if (n.opencodeSessionId !== null) values[n.opencodeSessionId] = claim.opencodeSessionId
+    if (n.opencodeMessageId === null) return (await this.#model.count({ where: this.#pending(id) })) > 0
+    values[n.opencodeMessageId] = claim.opencodeMessageId
+    const where = { ...this.#pending(id), [n.opencodeMessageId]: null }
+    const [count] = await this.#model.update(values, { where, ...HOOK_FREE })
+    return count > 0
+  }
+
+  async listStalled(options: { before: Date; limit: number }): Promise<RowId[]> {
+    const n = this.#names
+    if (n.lastActivityAt === null) return []
+    const rows = await this.#model.findAll({
+      attributes: [n.id],
+      where: { [n.status]: 'pending', [n.lastActivityAt]: { [Op.ne]: null, [Op.lt]: options.before } },
+      order: [
+        [n.lastActivityAt, 'ASC'],
+        [n.id, 'ASC'],
+      ],
+      limit: Math.max(0, Math.trunc(options.limit)),
+    })
+    return rows.map((row) => row.get(n.id) as RowId)
+  }
+
+  async updateRequests(id: RowId, expected: StoredRequest[] | null, next: StoredRequest[]): Promise<boolean> {
+    const n = this.#names
+    if (n.requests === null) throw new InvalidArgumentError('updateRequests: no requests attribute is mapped')
+    const was = MessageRowCodec.requestsText(expected)
+    const now = MessageRowCodec.requestsText(next)
+    const where = { [Op.and]: [{ [n.id]: id }, this.#holds(n.requests, was)] }
+    if (was === now) return (await this.#model.count({ where })) > 0
+    const [count] = await this.#model.update({ [n.requests]: now }, { where, ...HOOK_FREE })
+    return count > 0
+  }
+
+  /** The attribute holds exactly `text` (MySQL compares text case-insensitively: compare bytes there). */
+  #holds(attribute: string, text: string | null): WhereOptions {
+    if (text === null) return { [attribute]: null }
+    if (!this.#countsChangedRows) return { [attribute]: text }
+    const field = this.#model.getAttributes()[attribute]?.field ?? attribute
+    const s = this.#sequelize
+    return s.where(s.cast(s.col(field), 'BINARY'), text)
   }
 
   async #transition(id: RowId, status: MessageStatus, values: Values): Promise<boolean> {

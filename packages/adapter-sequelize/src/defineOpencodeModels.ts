@@ -65,6 +65,10 @@ export function defineOpencodeModels(
       cacheReadTokens: { type: DataTypes.INTEGER, allowNull: true },
       cacheWriteTokens: { type: DataTypes.INTEGER, allowNull: true },
       lastActivityAt: { type: DataTypes.DATE, allowNull: true },
+      opencodeSessionId: { type: DataTypes.STRING(255), allowNull: true },
+      opencodeMessageId: { type: DataTypes.STRING(255), allowNull: true },
+      /** JSON text of the turn's permission/question requests (a text column: the ports compare it). */
+      requests: { type: DataTypes.TEXT('long'), allowNull: true, field: 'requests_json' },
     },
     { tableName: messageTable, underscored: true, timestamps: true },
   )

@@ -44,10 +44,14 @@ export async function createOpencodeTables(
     cache_read_tokens: { type: DataTypes.INTEGER, allowNull: true },
     cache_write_tokens: { type: DataTypes.INTEGER, allowNull: true },
     last_activity_at: { type: DataTypes.DATE, allowNull: true },
+    opencode_session_id: { type: DataTypes.STRING(255), allowNull: true },
+    opencode_message_id: { type: DataTypes.STRING(255), allowNull: true },
+    requests_json: { type: DataTypes.TEXT('long'), allowNull: true },
     created_at: { type: DataTypes.DATE, allowNull: false },
     updated_at: { type: DataTypes.DATE, allowNull: false },
   })
   await queryInterface.addIndex(messages, ['subject_id'])
+  await queryInterface.addIndex(messages, ['status', 'last_activity_at'])
 }
 
 /** Drop the tables {@link createOpencodeTables} created (messages first). */

@@ -41,6 +41,10 @@ export interface MessageNames {
   cacheReadTokens: string | null
   cacheWriteTokens: string | null
   lastActivityAt: string | null
+  opencodeSessionId: string | null
+  opencodeMessageId: string | null
+  /** A text attribute/column (JSON text; `updateRequests` compares it). */
+  requests: string | null
 }
 
 /**

@@ -39,6 +39,9 @@ const MESSAGE_ATTRIBUTES: MessageNames = {
   cacheReadTokens: 'cacheReadTokens',
   cacheWriteTokens: 'cacheWriteTokens',
   lastActivityAt: 'lastActivityAt',
+  opencodeSessionId: 'opencodeSessionId',
+  opencodeMessageId: 'opencodeMessageId',
+  requests: 'requests',
 }
 const MESSAGE_COLUMNS: MessageNames = {
   id: 'id',
@@ -53,6 +56,9 @@ const MESSAGE_COLUMNS: MessageNames = {
   cacheReadTokens: 'cache_read_tokens',
   cacheWriteTokens: 'cache_write_tokens',
   lastActivityAt: 'last_activity_at',
+  opencodeSessionId: 'opencode_session_id',
+  opencodeMessageId: 'opencode_message_id',
+  requests: 'requests_json',
 }
 
 let privateModels = 0
@@ -134,6 +140,10 @@ function messageModel(
     cacheReadTokens: DataTypes.INTEGER,
     cacheWriteTokens: DataTypes.INTEGER,
     lastActivityAt: DataTypes.DATE,
+    opencodeSessionId: DataTypes.STRING(255),
+    opencodeMessageId: DataTypes.STRING(255),
+    // Text, not JSON: updateRequests compares the JSON text it wrote.
+    requests: DataTypes.TEXT,
   }
   const attributes: ModelAttributes = {}
   const names = { ...MESSAGE_ATTRIBUTES }

@@ -175,6 +175,9 @@ describe.each(DATABASES)('adapter-sequelize ports on %s', (name) => {
         cacheReadTokens: null,
         cacheWriteTokens: null,
         lastActivityAt: null,
+        opencodeSessionId: null,
+        opencodeMessageId: null,
+        requests: null,
       })
       await expect(adapter.messages.load(999_999)).rejects.toBeInstanceOf(InvalidArgumentError)
     })

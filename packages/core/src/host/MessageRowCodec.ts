@@ -1,4 +1,4 @@
-import type { MessageFields, MessageRow, MessageStatus, RowId, StoredPart } from './ports.js'
+import type { MessageFields, MessageRow, MessageStatus, RowId, StoredPart, StoredRequest } from './ports.js'
 
 /**
  * Where each field of a message lives in a host table or entity: a column, attribute or property
@@ -17,6 +17,10 @@ export interface MessageFieldMap {
   cacheReadTokens: string | null
   cacheWriteTokens: string | null
   lastActivityAt: string | null
+  opencodeSessionId: string | null
+  opencodeMessageId: string | null
+  /** A text column: `updateRequests` compares its JSON text. */
+  requests: string | null
 }
 
 /**
@@ -48,6 +52,9 @@ export const MessageRowCodec = {
       cacheReadTokens: MessageRowCodec.number(get(map.cacheReadTokens)),
       cacheWriteTokens: MessageRowCodec.number(get(map.cacheWriteTokens)),
       lastActivityAt: MessageRowCodec.date(get(map.lastActivityAt)),
+      opencodeSessionId: get(map.opencodeSessionId) as string | null,
+      opencodeMessageId: get(map.opencodeMessageId) as string | null,
+      requests: MessageRowCodec.requests(get(map.requests)),
     }
   },
 
@@ -76,6 +83,21 @@ export const MessageRowCodec = {
     if (value === null || value === undefined) return null
     const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value
     return Array.isArray(parsed) ? (parsed as StoredPart[]) : null
+  },
+
+  /** Stored requests from their JSON text column (or already parsed). */
+  requests(value: unknown): StoredRequest[] | null {
+    if (value === null || value === undefined) return null
+    const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value
+    return Array.isArray(parsed) ? (parsed as StoredRequest[]) : null
+  },
+
+  /**
+   * The JSON text a requests column holds for `requests` (null for none): what `updateRequests`
+   * writes, and what it compares the column with.
+   */
+  requestsText(requests: StoredRequest[] | null): string | null {
+    return requests === null ? null : JSON.stringify(requests)
   },
 
   /** A number from a numeric column (DECIMAL and BIGINT arrive as strings). */

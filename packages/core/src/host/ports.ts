@@ -7,6 +7,8 @@
  * pin the semantics below against a real database.
  */
 
+import type { PermissionRequestView, QuestionRequestView } from './TurnEvent.js'
+
 /** Primary key of a host row. */
 export type RowId = string | number
 
@@ -76,6 +78,55 @@ export interface MessageRow {
   readonly cacheWriteTokens: number | null
   /** Last time the turn showed life (see {@link MessagePort.touchActivity}); null when never touched. */
   readonly lastActivityAt: Date | null
+  /** The upstream session the turn prompted in (`ses_…`); null until {@link MessagePort.claimPrompt}. */
+  readonly opencodeSessionId: string | null
+  /**
+   * The upstream user message id (`msg_…`) chosen before the prompt was sent; null until
+   * {@link MessagePort.claimPrompt}. A worker that finds it set attaches to that prompt instead of
+   * sending another.
+   */
+  readonly opencodeMessageId: string | null
+  /** The permission and question requests the turn met (see {@link MessagePort.updateRequests}). */
+  readonly requests: StoredRequest[] | null
+}
+
+/** Where a stored request stands. Only `pending` may move. */
+export type StoredRequestStatus = 'pending' | 'answered' | 'rejected' | 'expired'
+
+/**
+ * A permission or question request as the message row keeps it (plain JSON, stored in
+ * `requests_json`), so an answer can arrive from another process, or after a restart.
+ *
+ * @example
+ * ```ts
+ * const stored: StoredRequest = {
+ *   id: 'per_1',
+ *   kind: 'permission',
+ *   status: 'pending',
+ *   request: { kind: 'permission', id: 'per_1', permission: 'bash', patterns: ['ls'], always: ['ls *'], metadata: {} },
+ *   askedAt: new Date().toISOString(),
+ * }
+ * ```
+ */
+export interface StoredRequest {
+  /** The upstream request id (`per_…`, `que_…`). */
+  readonly id: string
+  readonly kind: 'permission' | 'question'
+  readonly status: StoredRequestStatus
+  /** What the request asks, as the turn's `permission` / `question` event showed it. */
+  readonly request: PermissionRequestView | QuestionRequestView
+  /** When it was asked (ISO 8601). */
+  readonly askedAt: string
+  /** The answer given (JSON), once answered. */
+  readonly answer?: unknown
+  /** When it was answered, rejected or expired (ISO 8601). */
+  readonly resolvedAt?: string
+}
+
+/** The upstream ids {@link MessagePort.claimPrompt} stores before the prompt is sent. */
+export interface PromptClaim {
+  opencodeSessionId: string
+  opencodeMessageId: string
 }
 
 /** Columns a turn writes when it ends. Omitted keys are left as they are. */
@@ -122,6 +173,23 @@ export interface MessagePort {
   snapshot(id: RowId, fields: SnapshotFields): Promise<boolean>
   /** Record that the turn is alive (heartbeats during a long wait); a cheap hook-free write. */
   touchActivity(id: RowId, at: Date): Promise<void>
+  /**
+   * Compare-and-set the upstream ids before the prompt is sent: writes both only while the row is
+   * `pending` and has no `opencodeMessageId` yet, in one conditional statement. True if this call
+   * wrote them; a second worker gets false and attaches to the stored ids instead.
+   */
+  claimPrompt(id: RowId, claim: PromptClaim): Promise<boolean>
+  /**
+   * Ids of `pending` rows whose `lastActivityAt` is older than `before` (a row never touched, with
+   * a null `lastActivityAt`, is not stalled), oldest first, at most `limit`.
+   */
+  listStalled(options: { before: Date; limit: number }): Promise<RowId[]>
+  /**
+   * Compare-and-set of the stored requests: writes `next` only while the row still holds exactly
+   * `expected` (compared as the column's JSON text; `null` means none stored yet), so two answers to
+   * one request cannot both win. True if this call wrote them. Leaves the status alone.
+   */
+  updateRequests(id: RowId, expected: StoredRequest[] | null, next: StoredRequest[]): Promise<boolean>
 }
 
 /** Free-form string metadata stored with an attachment (a transform's trust stamp lives here). */

@@ -14,6 +14,9 @@ const names: MessageFieldMap = {
   cacheReadTokens: null,
   cacheWriteTokens: null,
   lastActivityAt: 'last_activity_at',
+  opencodeSessionId: 'opencode_session_id',
+  opencodeMessageId: null,
+  requests: 'requests_json',
 }
 
 describe('MessageRowCodec (shared by every ORM adapter)', () => {
@@ -27,6 +30,8 @@ describe('MessageRowCodec (shared by every ORM adapter)', () => {
       cost: '0.001200',
       input_tokens: '12',
       last_activity_at: 1795550000000,
+      opencode_session_id: 'ses_1',
+      requests_json: '[{"id":"que_1","kind":"question","status":"pending"}]',
     }
     expect(MessageRowCodec.decode((name) => raw[name], names)).toEqual({
       id: '7',
@@ -41,6 +46,9 @@ describe('MessageRowCodec (shared by every ORM adapter)', () => {
       cacheReadTokens: null,
       cacheWriteTokens: null,
       lastActivityAt: new Date(1795550000000),
+      opencodeSessionId: 'ses_1',
+      opencodeMessageId: null,
+      requests: [{ id: 'que_1', kind: 'question', status: 'pending' }],
     })
     expect(MessageRowCodec.date('2026-11-24T10:00:00Z')).toEqual(new Date('2026-11-24T10:00:00Z'))
     expect(MessageRowCodec.parts('{"not":"an array"}')).toBeNull()

@@ -190,6 +190,9 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
       update: (id, fields) => w.messages.update(id, fields),
       snapshot: (id, fields) => w.messages.snapshot(id, fields),
       touchActivity: (id, at) => w.messages.touchActivity(id, at),
+      claimPrompt: (id, claim) => w.messages.claimPrompt(id, claim),
+      listStalled: (options) => w.messages.listStalled(options),
+      updateRequests: (id, expected, next) => w.messages.updateRequests(id, expected, next),
     }
     let finalizedCalls = 0
     const result = await w.turn({ messages: racing, onFinalized: () => finalizedCalls++ }).call()

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { MessagePort, MessageStatus, RowId, StoredPart } from '../../host/ports.js'
+import type { MessagePort, MessageStatus, RowId, StoredPart, StoredRequest } from '../../host/ports.js'
 import { OpencodeError } from '../../wire/errors.js'
 
 /** A message row as the adapter's raw driver read returns it (JSON columns parsed). */
@@ -13,6 +13,10 @@ export interface RawMessageRow {
   inputTokens: number | null
   outputTokens: number | null
   lastActivityAt: Date | null
+  opencodeSessionId: string | null
+  opencodeMessageId: string | null
+  /** `requests_json` parsed (null when NULL). */
+  requests: StoredRequest[] | null
 }
 
 /** What an adapter's test hands to {@link describeMessagePort}. */
@@ -26,6 +30,21 @@ export interface MessagePortFixture {
   }
   close(): Promise<void>
 }
+
+const asked = (id: string, question = 'Deploy to "prod"? ✓'): StoredRequest => ({
+  id,
+  kind: 'question',
+  status: 'pending',
+  request: { kind: 'question', id, questions: [{ question, options: [{ label: 'Yes' }, { label: 'No' }] }] },
+  askedAt: '2026-11-24T12:00:00.000Z',
+})
+const answered = (request: StoredRequest, answer: unknown): StoredRequest => ({
+  ...request,
+  status: 'answered',
+  answer,
+  resolvedAt: '2026-11-24T12:01:00.000Z',
+})
+const later = (days: number) => new Date(Date.UTC(1990, 0, 1 + days))
 
 const parts: StoredPart[] = [
   { type: 'text', content: 'Héllo ✓ — "quoted"\nnew line' },
@@ -163,6 +182,121 @@ export function describeMessagePort(name: string, factory: () => Promise<Message
       const stamped = (await fixture.raw.message(id))?.lastActivityAt
       expect(stamped).toBeInstanceOf(Date)
       expect(Math.abs((stamped as Date).getTime() - at.getTime())).toBeLessThan(1000)
+    })
+
+    it('a new row reads null upstream ids and no requests', async () => {
+      const id = await fixture.raw.insertMessage()
+      expect(await fixture.messages.load(id)).toMatchObject({
+        opencodeSessionId: null,
+        opencodeMessageId: null,
+        requests: null,
+      })
+    })
+
+    it('claimPrompt stores both upstream ids once, only while pending, and load reads them', async () => {
+      const id = await fixture.raw.insertMessage()
+      const claim = { opencodeSessionId: 'ses_claim1', opencodeMessageId: 'msg_claim1' }
+      expect(await fixture.messages.claimPrompt(id, claim)).toBe(true)
+      expect(
+        await fixture.messages.claimPrompt(id, {
+          opencodeSessionId: 'ses_other',
+          opencodeMessageId: 'msg_other',
+        }),
+      ).toBe(false)
+      expect(await fixture.raw.message(id)).toMatchObject({ status: 'pending', ...claim })
+      expect(await fixture.messages.load(id)).toMatchObject(claim)
+      const done = await fixture.raw.insertMessage({ status: 'cancelled' })
+      expect(await fixture.messages.claimPrompt(done, claim)).toBe(false)
+      expect(await fixture.raw.message(done)).toMatchObject({
+        opencodeSessionId: null,
+        opencodeMessageId: null,
+      })
+    })
+
+    it('racing claimPrompt callers: exactly one wins, and the row holds its ids', async () => {
+      for (let round = 0; round < 3; round++) {
+        const id = await fixture.raw.insertMessage()
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            fixture.messages.claimPrompt(id, {
+              opencodeSessionId: `ses_${round}_${i}`,
+              opencodeMessageId: `msg_${round}_${i}`,
+            }),
+          ),
+        )
+        expect(results.filter(Boolean)).toHaveLength(1)
+        const winner = results.indexOf(true)
+        expect(await fixture.raw.message(id)).toMatchObject({
+          opencodeSessionId: `ses_${round}_${winner}`,
+          opencodeMessageId: `msg_${round}_${winner}`,
+        })
+      }
+    })
+
+    it('listStalled: pending rows whose activity is older than `before`, oldest first, at most `limit`', async () => {
+      // Activity in 1990: no other test's rows are that old, so the answer is exactly these rows.
+      const oldest = await fixture.raw.insertMessage()
+      const older = await fixture.raw.insertMessage()
+      const recent = await fixture.raw.insertMessage()
+      const finished = await fixture.raw.insertMessage()
+      const neverStarted = await fixture.raw.insertMessage()
+      await fixture.messages.touchActivity(older, later(5))
+      await fixture.messages.touchActivity(oldest, later(1))
+      await fixture.messages.touchActivity(recent, later(40))
+      await fixture.messages.touchActivity(finished, later(2))
+      expect(await fixture.messages.finalize(finished, { content: 'done' })).toBe(true)
+      const before = later(30)
+      const ids = (list: RowId[]) => list.map(String)
+      expect(ids(await fixture.messages.listStalled({ before, limit: 10 }))).toEqual(ids([oldest, older]))
+      expect(ids(await fixture.messages.listStalled({ before, limit: 1 }))).toEqual(ids([oldest]))
+      expect(await fixture.messages.listStalled({ before: later(3), limit: 10 })).toHaveLength(1)
+      expect(ids(await fixture.messages.listStalled({ before: later(100), limit: 10 }))).not.toContain(
+        String(neverStarted),
+      )
+    })
+
+    it('updateRequests: compare-and-set on the stored requests, JSON round-trips, status untouched', async () => {
+      const id = await fixture.raw.insertMessage({ content: 'asking' })
+      const first = asked('que_1')
+      expect(await fixture.messages.updateRequests(id, null, [first])).toBe(true)
+      expect(await fixture.messages.updateRequests(id, null, [asked('que_other')])).toBe(false)
+      expect((await fixture.raw.message(id))?.requests).toEqual([first])
+      expect((await fixture.messages.load(id)).requests).toEqual([first])
+      const second = asked('que_2', 'Second — "again"\nline')
+      const stored = (await fixture.messages.load(id)).requests
+      expect(await fixture.messages.updateRequests(id, stored, [first, second])).toBe(true)
+      expect(await fixture.messages.updateRequests(id, stored, [first])).toBe(false)
+      const both = (await fixture.messages.load(id)).requests
+      const next = [answered(first, { answers: [['Yes']] }), second]
+      expect(await fixture.messages.updateRequests(id, both, next)).toBe(true)
+      expect(await fixture.raw.message(id)).toMatchObject({
+        status: 'pending',
+        content: 'asking',
+        requests: next,
+      })
+      // Answers that differ only in letter case are different answers.
+      const cased = [answered(first, 'yes')]
+      expect(await fixture.messages.updateRequests(id, next, cased)).toBe(true)
+      expect(await fixture.messages.updateRequests(id, [answered(first, 'YES')], [first])).toBe(false)
+      expect((await fixture.raw.message(id))?.requests).toEqual(cased)
+    })
+
+    it('racing answers to one request: exactly one updateRequests wins, and the row holds its answer', async () => {
+      for (let round = 0; round < 3; round++) {
+        const id = await fixture.raw.insertMessage()
+        const request = asked(`que_race_${round}`)
+        expect(await fixture.messages.updateRequests(id, null, [request])).toBe(true)
+        const expected = (await fixture.messages.load(id)).requests
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            fixture.messages.updateRequests(id, expected, [answered(request, `answer ${i}`)]),
+          ),
+        )
+        expect(results.filter(Boolean)).toHaveLength(1)
+        expect((await fixture.raw.message(id))?.requests).toEqual([
+          answered(request, `answer ${results.indexOf(true)}`),
+        ])
+      }
     })
   })
 }

@@ -3,8 +3,10 @@ import type {
   MessagePort,
   MessageRow,
   MessageStatus,
+  PromptClaim,
   RowId,
   SnapshotFields,
+  StoredRequest,
 } from '../../host/ports.js'
 import { InvalidArgumentError } from '../../wire/errors.js'
 
@@ -41,6 +43,9 @@ export class MemoryMessagePort implements MessagePort {
       cacheReadTokens: fields.cacheReadTokens ?? null,
       cacheWriteTokens: fields.cacheWriteTokens ?? null,
       lastActivityAt: fields.lastActivityAt ?? null,
+      opencodeSessionId: fields.opencodeSessionId ?? null,
+      opencodeMessageId: fields.opencodeMessageId ?? null,
+      requests: fields.requests ?? null,
     }
     this.rows.set(String(row.id), row)
     return structuredClone(row)
@@ -75,6 +80,32 @@ export class MemoryMessagePort implements MessagePort {
 
   async touchActivity(id: RowId, at: Date): Promise<void> {
     this.row(id).lastActivityAt = new Date(at)
+  }
+
+  async claimPrompt(id: RowId, claim: PromptClaim): Promise<boolean> {
+    const row = this.row(id)
+    if (row.status !== 'pending' || row.opencodeMessageId !== null) return false
+    row.opencodeSessionId = claim.opencodeSessionId
+    row.opencodeMessageId = claim.opencodeMessageId
+    return true
+  }
+
+  async listStalled(options: { before: Date; limit: number }): Promise<RowId[]> {
+    const before = options.before.getTime()
+    return [...this.rows.values()]
+      .filter((row) => row.status === 'pending' && row.lastActivityAt !== null)
+      .filter((row) => (row.lastActivityAt as Date).getTime() < before)
+      .sort((a, b) => (a.lastActivityAt as Date).getTime() - (b.lastActivityAt as Date).getTime())
+      .slice(0, Math.max(0, options.limit))
+      .map((row) => row.id)
+  }
+
+  async updateRequests(id: RowId, expected: StoredRequest[] | null, next: StoredRequest[]): Promise<boolean> {
+    const row = this.row(id)
+    // The same comparison the SQL adapters make: the stored JSON text against `expected`'s.
+    if (JSON.stringify(row.requests) !== JSON.stringify(expected)) return false
+    row.requests = structuredClone(next)
+    return true
   }
 
   private transition(id: RowId, status: MessageStatus, fields: MessageFields): boolean {
