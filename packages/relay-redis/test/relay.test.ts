@@ -177,6 +177,9 @@ describe('relay-redis: bounds and expiry', () => {
       cacheReadTokens: null,
       cacheWriteTokens: null,
       lastActivityAt: null,
+      opencodeSessionId: null,
+      opencodeMessageId: null,
+      requests: null,
     }
     const seen = await collect(
       relay.subscribe('e2', { after: 2, settled: async () => finishEventFromRow(row) }),
