@@ -1,6 +1,6 @@
 import { lastEventSeq } from './lastEventSeq.js'
 import { EVENT_STREAM_HEADERS } from './turnEventFrame.js'
-import { createTurnEventPump, type TurnEventSource, type TurnEventStreamOptions } from './turnEventPump.js'
+import { createTurnEventPump, type EventStreamOptions, type EventStreamSource } from './turnEventPump.js'
 
 /** The parts of a Node request (`http.IncomingMessage`, Express's `req`) that are read. */
 export interface NodeRequestLike {
@@ -38,8 +38,8 @@ export interface NodeResponseLike {
 export async function sendTurnEvents(
   request: NodeRequestLike,
   response: NodeResponseLike,
-  source: TurnEventSource,
-  options: TurnEventStreamOptions = {},
+  source: EventStreamSource,
+  options: EventStreamOptions = {},
 ): Promise<void> {
   const after = options.after ?? lastEventSeq(request)
   const pump = createTurnEventPump(source, after, options)

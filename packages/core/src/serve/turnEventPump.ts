@@ -7,12 +7,12 @@ import { HEARTBEAT_FRAME, turnEventFrame } from './turnEventFrame.js'
  * or a function that opens one from where the client stands (`({ after, signal }) =>
  * relay.subscribe(messageId, { after, signal })`). The `signal` aborts when the client goes away.
  */
-export type TurnEventSource =
+export type EventStreamSource =
   | AsyncIterable<TurnEvent>
   | ((from: { after: number; signal: AbortSignal }) => AsyncIterable<TurnEvent>)
 
 /** Options shared by `turnEventResponse` and `sendTurnEvents`. */
-export interface TurnEventStreamOptions {
+export interface EventStreamOptions {
   /**
    * Serve only the events after this `seq`. Default: read from the request (`Last-Event-ID`, else
    * `?after=`; see `lastEventSeq`).
@@ -45,9 +45,9 @@ const DEFAULT_HEARTBEAT_MS = 15_000
  * turn subscription is released at once.
  */
 export function createTurnEventPump(
-  source: TurnEventSource,
+  source: EventStreamSource,
   after: number,
-  options: TurnEventStreamOptions,
+  options: EventStreamOptions,
 ): TurnEventPump {
   const clock = options.clock ?? systemClock
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS

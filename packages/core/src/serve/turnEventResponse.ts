@@ -1,9 +1,9 @@
 import { lastEventSeq } from './lastEventSeq.js'
 import { EVENT_STREAM_HEADERS } from './turnEventFrame.js'
-import { createTurnEventPump, type TurnEventSource, type TurnEventStreamOptions } from './turnEventPump.js'
+import { createTurnEventPump, type EventStreamOptions, type EventStreamSource } from './turnEventPump.js'
 
 /** Options of {@link turnEventResponse}. */
-export interface TurnEventResponseOptions extends TurnEventStreamOptions {
+export interface TurnEventResponseOptions extends EventStreamOptions {
   /**
    * The incoming request: `after` defaults to its `Last-Event-ID` (else `?after=`), and its
    * `signal` (the client went away) ends the stream.
@@ -29,7 +29,10 @@ export interface TurnEventResponseOptions extends TurnEventStreamOptions {
  * }
  * ```
  */
-export function turnEventResponse(source: TurnEventSource, options: TurnEventResponseOptions = {}): Response {
+export function turnEventResponse(
+  source: EventStreamSource,
+  options: TurnEventResponseOptions = {},
+): Response {
   const { request } = options
   const after = options.after ?? (request ? lastEventSeq(request) : 0)
   const pump = createTurnEventPump(source, after, options)

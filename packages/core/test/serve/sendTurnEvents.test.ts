@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
+  type EventStreamSource,
   type NodeResponseLike,
   sendTurnEvents,
   type TurnEvent,
-  type TurnEventSource,
 } from '../../src/index.js'
 import { channel, framesOf, textReader, turnEvents } from './support.js'
 
@@ -15,7 +15,7 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.close()
 })
 
-async function serveWith(source: (url: string) => TurnEventSource): Promise<string> {
+async function serveWith(source: (url: string) => EventStreamSource): Promise<string> {
   const finished: Promise<void>[] = []
   const server = createServer((req, res) => {
     finished.push(sendTurnEvents(req, res, source(req.url ?? '')))
