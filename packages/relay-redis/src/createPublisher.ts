@@ -47,6 +47,8 @@ interface TurnState {
   offset: number | undefined
   /** Events were dropped: only the `finish` still goes out, so the log stays a clean prefix. */
   gapped: boolean
+  /** When the log's idle expiry was last pushed back (clock ms). */
+  refreshedAt?: number
 }
 
 const MAX_BATCH = 512
@@ -214,14 +216,22 @@ export function createPublisher(settings: PublisherSettings): Publisher {
     // 2. The events, then each stream's expiry, in one pipeline.
     const pipeline = redis.pipeline()
     for (const [key, minSeq] of trims) pipeline.xtrim(key, 'MINID', entryId(minSeq))
-    const expiries = new Map<string, boolean>()
+    const touched = new Map<string, { messageId: string; finished: boolean }>()
     for (const entry of batch) {
       const offset = turns.get(entry.messageId)?.offset ?? 0
       const json = offset === 0 ? entry.json : reseq(entry.json, entry.seq + offset)
       pipeline.xadd(entry.key, 'MAXLEN', '~', settings.maxLength, entryId(entry.seq + offset), 'e', json)
-      expiries.set(entry.key, (expiries.get(entry.key) ?? false) || entry.finish)
+      const finished = (touched.get(entry.key)?.finished ?? false) || entry.finish
+      touched.set(entry.key, { messageId: entry.messageId, finished })
     }
-    for (const [key, finished] of expiries)
+    // A running log's expiry is pushed back at most every quarter of idleTtl (not on every write):
+    // it expires between ¾ and 1× idleTtl after its latest event. The finish always sets ttl.
+    const now = clock.now()
+    const expiries = [...touched].filter(([, { messageId, finished }]) => {
+      const refreshedAt = turns.get(messageId)?.refreshedAt
+      return finished || refreshedAt === undefined || now - refreshedAt >= settings.idleTtlMs / 4
+    })
+    for (const [key, { finished }] of expiries)
       pipeline.pexpire(key, finished ? settings.ttlMs : settings.idleTtlMs)
     const results = await execute(pipeline)
     if (!results) return transient(batch)
@@ -230,11 +240,14 @@ export function createPublisher(settings: PublisherSettings): Publisher {
     let lastTransient: Error | undefined
     const expiryFailed = new Set<string>()
     const expiryResults = results.slice(trims.size + batch.length)
-    for (const [i, key] of [...expiries.keys()].entries()) {
+    for (const [i, [key, { messageId }]] of expiries.entries()) {
       const error = expiryResults[i]?.[0]
       if (error && !isServerReply(error)) {
         expiryFailed.add(key)
         lastTransient = error
+      } else {
+        const state = turns.get(messageId)
+        if (state) state.refreshedAt = now
       }
     }
     for (const [i, entry] of batch.entries()) {

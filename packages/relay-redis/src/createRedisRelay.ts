@@ -1,15 +1,16 @@
 import { type Clock, InvalidArgumentError, type RowId, systemClock, type TurnEvent } from '@opencode-kit/core'
 import type { Redis } from 'ioredis'
 import { createPublisher } from './createPublisher.js'
+import { createReadHub } from './createReadHub.js'
 import { containedHook, type RelayErrorHook, warnRelayError } from './reporter.js'
 import { type SubscribeOptions, subscribeToLog } from './subscribeToLog.js'
 
 /** Options of {@link createRedisRelay}. */
 export interface RedisRelayOptions {
   /**
-   * Your ioredis client. The relay writes with it and makes short reads with it; a subscription
-   * that waits for new events blocks on a connection of its own (`redis.duplicate()`), so one
-   * waiting browser never stalls another. The relay never closes this client.
+   * Your ioredis client. The relay writes with it and makes short reads with it; subscriptions
+   * that wait for new events share one blocking connection (`redis.duplicate()`), opened while any
+   * waits. The relay never closes this client.
    */
   redis: Redis
   /** Prefix of each turn's stream key (`<prefix><messageId>`). Default `opencode-kit:turn:`. */
@@ -24,7 +25,8 @@ export interface RedisRelayOptions {
   ttlSeconds?: number
   /**
    * Seconds a running turn's log lives after its latest event, so the log of a turn whose worker
-   * died still goes away. Default 3600.
+   * died still goes away (the expiry is pushed back at most every quarter of this: a log expires
+   * between ¾ and 1× of it after its latest event). Default 3600.
    */
   idleTtlSeconds?: number
   /**
@@ -36,8 +38,8 @@ export interface RedisRelayOptions {
   /** Most bytes of JSON waiting to be written. Default 32 MiB. */
   maxQueuedBytes?: number
   /**
-   * Longest one blocking read waits, in ms, before a subscription asks its `settled` callback
-   * again. Default 5000.
+   * Longest one blocking read waits, in ms; a subscription that got nothing for this long asks its
+   * `settled` callback again. Default 5000.
    */
   blockMs?: number
   /**
@@ -68,7 +70,7 @@ export interface RedisRelay {
    * One turn's events, from the start or after `options.after`, in `seq` order, each once; ends
    * after the `finish`. A jump in `seq` means events are gone (trimmed by the cap, or dropped while
    * Redis was unreachable): the `finish`'s `content` is then the truth. Ending the loop, calling
-   * `return()` or aborting the signal stops the pending read and closes its connection.
+   * `return()` or aborting the signal ends it at once, also while it waits.
    */
   subscribe(messageId: RowId, options?: SubscribeOptions): AsyncIterableIterator<TurnEvent>
   /** Resolves once every event published so far is written to Redis (or dropped and reported). */
@@ -131,12 +133,14 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
     clock,
     report,
   })
-  const subscriptionSettings = {
+  const hub = createReadHub({
     redis,
+    prefix,
     blockMs: Math.round(positive('blockMs', options.blockMs, 5_000)),
     clock,
     report,
-  }
+  })
+  const subscriptionSettings = { redis, hub, clock, report }
   const subscriptions = new Set<AsyncIterableIterator<TurnEvent>>()
   let closed = false
 
@@ -172,6 +176,7 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
       timeout.abort()
       publisher.stop()
       for (const subscription of [...subscriptions]) await subscription.return?.()
+      hub.close()
     },
   }
 }

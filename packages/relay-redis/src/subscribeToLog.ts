@@ -1,5 +1,6 @@
 import type { Clock, TurnEvent } from '@opencode-kit/core'
 import type { Redis } from 'ioredis'
+import type { HubReader, ReadHub, StreamEntry } from './createReadHub.js'
 import { RelayError } from './RelayError.js'
 import type { RelayErrorHook } from './reporter.js'
 import { decodeEntry, entryId, seqOfEntry } from './streamEntry.js'
@@ -14,7 +15,7 @@ export interface SubscribeOptions {
    * `Last-Event-ID`). Default 0: from the start of the log.
    */
   after?: number
-  /** Ends the subscription: the pending read stops and its Redis connection is closed. */
+  /** Ends the subscription at once, also while it waits for the next event. */
   signal?: AbortSignal
   /**
    * Ask the source of truth (the message row) whether the turn has ended, for when the log has
@@ -30,7 +31,7 @@ export interface SubscribeOptions {
 /** What a subscription needs from its relay. */
 export interface SubscriptionSettings {
   redis: Redis
-  blockMs: number
+  hub: ReadHub
   clock: Clock
   report: RelayErrorHook
 }
@@ -39,15 +40,16 @@ const READ_COUNT = 500
 const MIN_BACKOFF_MS = 100
 const MAX_BACKOFF_MS = 5_000
 
+type XreadReply = [string, StreamEntry[]][] | null
+
 /**
- * Follow one turn's log. The first read is a plain XREAD on the relay's client (a late subscriber
- * to a finished turn never opens a connection); waiting for more is an XREAD BLOCK on a connection
- * of its own (`redis.duplicate()`), opened on first need and closed when the subscription ends.
- * Reads happen only when the consumer asks for the next event, so a slow consumer leaves the
- * events in Redis instead of buffering them here. Read failures (Redis restarting) are reported
- * once and retried with backoff until the subscription ends.
+ * Follow one turn's log. The first read is a plain XREAD on the relay's client, so a late
+ * subscriber to a finished turn opens nothing; waiting for more goes through the relay's read hub
+ * (one blocking connection for all subscriptions, see `createReadHub`), which buffers at most about
+ * a thousand entries ahead of a slow consumer and leaves the rest in Redis. A first read that fails
+ * (Redis restarting) is reported once and retried with backoff until the subscription ends.
  *
- * `return()` and the signal end it at once, even while a read is pending.
+ * `return()` and the signal end it at once, even while it waits.
  */
 export function subscribeToLog(
   settings: SubscriptionSettings,
@@ -56,66 +58,59 @@ export function subscribeToLog(
   options: SubscribeOptions,
   onEnd: () => void,
 ): AsyncIterableIterator<TurnEvent> {
-  const { redis, clock, report } = settings
-  let lastSeq = Math.max(0, Math.floor(options.after ?? 0))
-  const buffer: TurnEvent[] = []
+  const { redis, hub, clock, report } = settings
+  const synthetic: TurnEvent[] = []
   let first = true
+  let catchingUp = true
+  let registered = false
   let ended = false
   let failing = false
   let backoffMs = MIN_BACKOFF_MS
-  let blocking: Redis | undefined
+  let woken: { idle: boolean } | undefined
+  let waiting: (() => void) | undefined
   const stop = new AbortController()
   const signal = options.signal
   const onAbort = () => end()
+
+  const reader: HubReader = {
+    key,
+    lastSeq: Math.max(0, Math.floor(options.after ?? 0)),
+    buffer: [],
+    wake(idle) {
+      woken = { idle: (woken?.idle ?? true) && idle }
+      waiting?.()
+    },
+  }
 
   function end(): void {
     if (ended) return
     ended = true
     stop.abort()
     signal?.removeEventListener('abort', onAbort)
-    blocking?.disconnect()
-    blocking = undefined
+    if (registered) hub.remove(reader)
+    waiting?.()
     onEnd()
   }
   if (signal?.aborted) end()
   else signal?.addEventListener('abort', onAbort, { once: true })
 
-  type XreadReply = [string, [string, string[]][]][] | null
-
+  /** Add what a direct read found to the reader's buffer; true if anything was new. */
   function take(reply: XreadReply): boolean {
     let took = false
     for (const [, entries] of reply ?? []) {
-      for (const [id, fields] of entries) {
-        const seq = seqOfEntry(id)
-        if (!(seq > lastSeq)) continue
-        lastSeq = seq
+      for (const entry of entries) {
+        const seq = seqOfEntry(entry[0])
+        if (!(seq > reader.lastSeq)) continue
+        reader.lastSeq = seq
+        reader.buffer.push(entry)
         took = true
-        const event = decodeEntry(fields)
-        if (!event) {
-          report(new RelayError(`entry ${id} of ${key} is not a turn event: skipped`), {
-            operation: 'malformed',
-            messageId,
-          })
-          continue
-        }
-        event.seq = seq
-        buffer.push(event)
       }
     }
     return took
   }
 
   const readNow = () =>
-    redis.xread('COUNT', READ_COUNT, 'STREAMS', key, entryId(lastSeq)) as Promise<XreadReply>
-
-  function blockingConnection(): Redis {
-    if (!blocking) {
-      blocking = redis.duplicate()
-      // Failures surface as rejected reads; without a listener ioredis would print each one.
-      blocking.on('error', () => {})
-    }
-    return blocking
-  }
+    redis.xread('COUNT', READ_COUNT, 'STREAMS', key, entryId(reader.lastSeq)) as Promise<XreadReply>
 
   async function askSettled(): Promise<FinishEvent | null | undefined> {
     try {
@@ -126,43 +121,74 @@ export function subscribeToLog(
     }
   }
 
-  async function read(): Promise<void> {
-    if (first) {
-      const reply = await readNow()
-      first = false
-      if (take(reply)) return
-    } else {
-      const connection = blockingConnection()
-      const reply = (await connection.xread(
-        'COUNT',
-        READ_COUNT,
-        'BLOCK',
-        settings.blockMs,
-        'STREAMS',
-        key,
-        entryId(lastSeq),
-      )) as XreadReply
-      if (take(reply)) return
-    }
+  /** The turn may have ended with nothing left in the log: ask, and end with the row's finish. */
+  async function settle(lastLook: boolean): Promise<void> {
     if (!options.settled || ended) return
     const finish = await askSettled()
     if (!finish || ended) return
-    // The turn has ended. A last look, in case its own events landed while we asked.
-    if (take(await readNow())) return
-    buffer.push({ type: 'restart', seq: lastSeq + 1, reason: 'stream-recovered' })
-    buffer.push({ ...finish, seq: lastSeq + 2 })
+    // A last look, in case its own events landed while we asked.
+    if (lastLook && take(await readNow())) return
+    synthetic.push({ type: 'restart', seq: reader.lastSeq + 1, reason: 'stream-recovered' })
+    synthetic.push({ ...finish, seq: reader.lastSeq + 2 })
+  }
+
+  function nextEntry(): TurnEvent | undefined {
+    for (;;) {
+      const entry = reader.buffer.shift()
+      if (!entry) return undefined
+      if (registered) hub.taken(reader)
+      const event = decodeEntry(entry[1])
+      if (!event) {
+        report(new RelayError(`entry ${entry[0]} of ${key} is not a turn event: skipped`), {
+          operation: 'malformed',
+          messageId,
+        })
+        continue
+      }
+      event.seq = seqOfEntry(entry[0])
+      return event
+    }
+  }
+
+  function wait(): Promise<{ idle: boolean }> {
+    return new Promise((resolve) => {
+      const done = () => {
+        waiting = undefined
+        const result = woken ?? { idle: false }
+        woken = undefined
+        resolve(result)
+      }
+      if (woken || ended) done()
+      else waiting = done
+    })
   }
 
   async function pull(): Promise<IteratorResult<TurnEvent>> {
     for (;;) {
-      const event = buffer.shift()
+      const event = synthetic.shift() ?? nextEntry()
       if (event) {
         if (event.type === 'finish') end()
         return { value: event, done: false }
       }
       if (ended) return { value: undefined, done: true }
       try {
-        await read()
+        if (catchingUp) {
+          // Plain reads while they come back full: a finished turn is read without the hub.
+          const reply = await readNow()
+          const count = reply?.[0]?.[1].length ?? 0
+          const took = take(reply)
+          if (count >= READ_COUNT) continue
+          catchingUp = false
+          if (!took && first) await settle(false)
+          first = false
+          if (synthetic.length > 0 || ended || reader.buffer.length > 0) continue
+        }
+        if (!registered) {
+          registered = true
+          hub.add(reader)
+        }
+        const { idle } = await wait()
+        if (idle) await settle(true)
         failing = false
         backoffMs = MIN_BACKOFF_MS
       } catch (cause) {
@@ -174,11 +200,7 @@ export function subscribeToLog(
             messageId,
           })
         }
-        try {
-          await clock.sleep(backoffMs, stop.signal)
-        } catch {
-          // ended while waiting
-        }
+        await clock.sleep(backoffMs, stop.signal).catch(() => {})
         backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2)
       }
     }

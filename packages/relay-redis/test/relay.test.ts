@@ -1,5 +1,6 @@
 // The relay against the shared Redis (each test under its own key prefix and connection name).
 import type { TurnEvent } from '@opencode-kit/core'
+import { ManualClock } from '@opencode-kit/core/testing'
 import type { Redis } from 'ioredis'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -103,6 +104,38 @@ describe('relay-redis: publish and subscribe', () => {
     expect([first.value, ...rest]).toEqual(events)
   })
 
+  it('all waiting subscriptions of a relay share one blocking connection, closed when the last one ends', async () => {
+    const { relay, redis, name } = setup()
+    const controller = new AbortController()
+    const followers = Array.from({ length: 40 }, (_, i) =>
+      collect(relay.subscribe(`s${i % 20}`, { signal: controller.signal })),
+    )
+    await vi.waitFor(async () => expect(await connectionsNamed(redis, name)).toBe(2))
+    for (let i = 0; i < 20; i += 2) publishAll(relay, `s${i}`, turnEvents(`s${i}`, 3))
+    const finished = await Promise.all(followers.filter((_, i) => (i % 20) % 2 === 0))
+    for (const events of finished)
+      expect(events.map((e) => e.type)).toEqual(['start', 'text-delta', 'text-delta', 'text-delta', 'finish'])
+    expect(await connectionsNamed(redis, name)).toBe(2) // the other twenty still wait
+    controller.abort()
+    await Promise.all(followers)
+    await vi.waitFor(async () => expect(await connectionsNamed(redis, name)).toBe(1))
+  })
+
+  it('a consumer that stops reading holds up no other subscription, and later gets all of its events', async () => {
+    const { relay } = setup()
+    const stalled = relay.subscribe('slow')
+    const firstRead = stalled.next()
+    const events = turnEvents('slow', 5000)
+    publishAll(relay, 'slow', events)
+    expect((await firstRead).value).toEqual(events[0])
+    // While 'slow' is not read, another turn streams through the same hub.
+    const other = turnEvents('fast', 50)
+    const fast = collect(relay.subscribe('fast'))
+    for (const event of other) relay.publish('fast', event)
+    expect(await fast).toEqual(other)
+    expect(await collect(stalled)).toEqual(events.slice(1))
+  })
+
   it('return() while a read is pending ends it at once and closes its connection', async () => {
     const { relay, redis, name } = setup({ blockMs: 60_000 })
     const subscription = relay.subscribe('idle')
@@ -157,6 +190,25 @@ describe('relay-redis: bounds and expiry', () => {
     const finished = await redis.pttl(`${prefix}e1`)
     expect(finished).toBeGreaterThan(110_000)
     expect(finished).toBeLessThanOrEqual(120_000)
+  })
+
+  it('pushes a running log’s expiry back at most every quarter of idleTtl, not on every write', async () => {
+    const clock = new ManualClock()
+    const { relay, redis, prefix } = setup({ idleTtlSeconds: 400, clock })
+    const events = turnEvents('e0', 5)
+    relay.publish('e0', events[0] as TurnEvent)
+    await relay.flush()
+    expect(await redis.pttl(`${prefix}e0`)).toBeGreaterThan(390_000)
+    await redis.persist(`${prefix}e0`) // forget the expiry: only a new PEXPIRE brings it back
+    relay.publish('e0', events[1] as TurnEvent)
+    await clock.advance(99_999)
+    relay.publish('e0', events[2] as TurnEvent)
+    await relay.flush()
+    expect(await redis.pttl(`${prefix}e0`)).toBe(-1)
+    await clock.advance(1)
+    relay.publish('e0', events[3] as TurnEvent)
+    await relay.flush()
+    expect(await redis.pttl(`${prefix}e0`)).toBeGreaterThan(390_000)
   })
 
   it('an expired log is gone; a subscriber then gets the row’s final state through settled', async () => {

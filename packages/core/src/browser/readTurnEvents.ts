@@ -124,9 +124,11 @@ async function* follow(
       reader = response.body.getReader()
       const text = new TextDecoder()
       const decoder = new SseDecoder()
+      const stall = watchStall(clock, stallMs, attempt)
       for (;;) {
-        const { value, done } = await readWithin(reader, stallMs, clock, attempt)
+        const { value, done } = await reader.read()
         if (done) break
+        stall.touch()
         for (const frame of decoder.feed(text.decode(value, { stream: true }))) {
           const event = parseEvent(frame.data)
           if (!event || event.seq <= after) continue
@@ -140,7 +142,7 @@ async function* follow(
     } catch (error) {
       if (signal.aborted) return
       if (error instanceof BadRequestError) throw error
-      failure = error
+      failure = attempt.signal.reason instanceof StalledError ? attempt.signal.reason : error
     } finally {
       signal.removeEventListener('abort', stop)
       attempt.abort()
@@ -160,25 +162,25 @@ async function* follow(
   }
 }
 
-/** One read, or the attempt is dropped as stalled after `stallMs` of silence. */
-async function readWithin(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  stallMs: number,
-  clock: Clock,
-  attempt: AbortController,
-): Promise<ReadableStreamReadResult<Uint8Array>> {
-  const timer = new AbortController()
-  const watchdog = clock.sleep(stallMs, timer.signal).then(
-    () => {
-      attempt.abort()
-      throw new StalledError(`no data for ${stallMs} ms`)
+/**
+ * Drops the attempt once nothing arrived for `stallMs`. One sleep at a time (re-armed for what is
+ * left of the window), not a timer per read; it ends with the attempt.
+ */
+function watchStall(clock: Clock, stallMs: number, attempt: AbortController): { touch(): void } {
+  let lastData = clock.now()
+  void (async () => {
+    for (;;) {
+      await clock.sleep(Math.max(0, lastData + stallMs - clock.now()), attempt.signal)
+      if (clock.now() - lastData >= stallMs) {
+        attempt.abort(new StalledError(`no data for ${stallMs} ms`))
+        return
+      }
+    }
+  })().catch(() => {})
+  return {
+    touch: () => {
+      lastData = clock.now()
     },
-    () => new Promise<never>(() => {}),
-  )
-  try {
-    return await Promise.race([reader.read(), watchdog])
-  } finally {
-    timer.abort()
   }
 }
 

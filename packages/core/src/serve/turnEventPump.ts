@@ -119,23 +119,29 @@ export function createTurnEventPump(
     }
   }
 
+  // One sleep at a time, not one per event: a heartbeat goes out once nothing was sent for
+  // heartbeatMs (a timer armed and cancelled per event costs more than the event).
+  let heartbeat: Promise<'heartbeat'> | undefined
+  let lastSent = clock.now()
+
   async function raceHeartbeat(
     event: Promise<IteratorResult<TurnEvent>>,
   ): Promise<IteratorResult<TurnEvent> | 'heartbeat'> {
-    const timer = new AbortController()
-    const stop = () => timer.abort()
-    controller.signal.addEventListener('abort', stop, { once: true })
-    try {
-      return await Promise.race([
-        event,
-        clock.sleep(heartbeatMs, timer.signal).then(
-          () => 'heartbeat' as const,
-          () => new Promise<never>(() => {}),
-        ),
-      ])
-    } finally {
-      timer.abort()
-      controller.signal.removeEventListener('abort', stop)
+    for (;;) {
+      heartbeat ??= clock.sleep(Math.max(0, lastSent + heartbeatMs - clock.now()), controller.signal).then(
+        () => 'heartbeat' as const,
+        () => new Promise<never>(() => {}),
+      )
+      const result = await Promise.race([event, heartbeat])
+      if (result !== 'heartbeat') {
+        lastSent = clock.now()
+        return result
+      }
+      heartbeat = undefined
+      if (clock.now() - lastSent >= heartbeatMs) {
+        lastSent = clock.now()
+        return result
+      }
     }
   }
 
