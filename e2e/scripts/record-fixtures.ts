@@ -254,10 +254,8 @@ async function main() {
   try {
     const eventPath = await eventPathOf(server.url)
     mkdirSync(outDir, { recursive: true })
-    if (!only) {
-      const description = { ...(await describeServer(server.url)), eventPath }
-      writeFileSync(join(outDir, 'server.json'), `${JSON.stringify(description, null, 1)}\n`)
-    }
+    const description = { ...(await describeServer(server.url)), eventPath }
+    writeFileSync(join(outDir, 'server.json'), `${JSON.stringify(description, null, 1)}\n`)
     for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.name))) {
       const fixture = await record(server.url, version, eventPath, scenario)
       writeFileSync(join(outDir, `${scenario.name}.json`), `${JSON.stringify(fixture, null, 1)}\n`)

@@ -19,6 +19,12 @@ import { Reply, type ReplyResult } from './Reply.js'
 import type { ReplyObserver } from './ReplyObserver.js'
 import { SseDecoder } from './SseDecoder.js'
 import {
+  closesAfterConnected,
+  isSessionNotFoundError,
+  type LegacyEventRoute,
+  unwrapGlobalEventFrame,
+} from './serverLineDifferences.js'
+import {
   isObject,
   type JsonObject,
   type OpencodeEvent,
@@ -122,6 +128,8 @@ export class Client implements WireClient {
   private readonly fetchImpl: typeof fetch
   /** The clock for deadlines and delays. */
   readonly clock: Clock
+  /** Where session events come from: `/event`, or `/global/event` on a server whose `/event` is broken. */
+  private eventRoute: LegacyEventRoute = '/event'
 
   /** A client for one OpenCode server; nothing is sent until a method is called. */
   constructor(options: ClientOptions = {}) {
@@ -437,6 +445,10 @@ export class Client implements WireClient {
       const props = event.properties
       if (type !== 'server.connected' && type !== 'server.heartbeat') {
         if (props.sessionID !== sessionId && !belongsTo(event, sessionId)) return false
+        if (isSessionNotFoundError(event))
+          throw new SessionNotFoundError(`Session not found: ${sessionId} (reported on the event stream)`, {
+            body: props.error,
+          })
         if (!type.startsWith('server.')) {
           sessionEventSeen = true
           // Only the idle window needs the time of every event.
@@ -476,7 +488,8 @@ export class Client implements WireClient {
       let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
       try {
         const connectStartedAt = clock.now()
-        const responsePromise = fetchImpl(this.url('/event', true), {
+        const route = this.eventRoute
+        const responsePromise = fetchImpl(this.url(route, true), {
           headers: { ...this.headers(), accept: 'text/event-stream' },
           signal: connection.signal,
         })
@@ -511,6 +524,7 @@ export class Client implements WireClient {
         const utf8 = new TextDecoder()
         const decoder = new SseDecoder({ maxFrameSize })
         let connected = false
+        let framesAfterConnected = 0
         let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined
         let lastChunkAt = clock.now()
         for (;;) {
@@ -542,12 +556,17 @@ export class Client implements WireClient {
             continue
           }
           pendingRead = undefined
-          if (outcome.value.done) break // a clean end without idle: reconnect
+          if (outcome.value.done) {
+            // A clean end without idle: reconnect — to /global/event when /event is the broken one.
+            if (connected && closesAfterConnected(route, framesAfterConnected))
+              this.followGlobalEvents(sessionId)
+            break
+          }
           lastChunkAt = clock.now()
           for (const frame of decoder.feed(utf8.decode(outcome.value.value, { stream: true }))) {
             let event: OpencodeEvent
             try {
-              event = JSON.parse(frame.data) as OpencodeEvent
+              event = unwrapGlobalEventFrame(JSON.parse(frame.data)) as OpencodeEvent
             } catch (error) {
               skipFrame(frame.data, error)
               continue
@@ -557,6 +576,7 @@ export class Client implements WireClient {
               continue
             }
             if (!isObject(event.properties)) event.properties = {}
+            if (connected) framesAfterConnected++
             if (!connected) {
               // Nothing is yielded before the connection's first server.connected.
               if (event.type !== 'server.connected') continue
@@ -655,6 +675,25 @@ export class Client implements WireClient {
       system: options.system,
       variant: options.variant,
     }
+  }
+
+  /** This server's `/event` ends right after `server.connected` (OpenCode 1.14.43–1.14.48): switch for good. */
+  private followGlobalEvents(sessionId: string): void {
+    if (this.eventRoute === '/global/event') return
+    this.eventRoute = '/global/event'
+    reportError(
+      this.options.onError,
+      new ServerError(
+        'The server ended GET /event right after server.connected (OpenCode 1.14.43–1.14.48, anomalyco/opencode#27391): following GET /global/event instead',
+      ),
+      {
+        feature: 'opencode.stream',
+        action: 'follow_global_events',
+        handled: true,
+        severity: 'warning',
+        sessionId,
+      },
+    )
   }
 
   private headers(): Record<string, string> {

@@ -1,50 +1,50 @@
-// Recorded streams of a real opencode 1.18.33 (e2e/scripts/record-fixtures.ts) replayed through
-// Reply: protocol drift shows up here when the pinned OpenCode version is bumped.
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { HttpResponse, http } from 'msw'
+// The recorded streams of every supported OpenCode line (e2e/scripts/record-fixtures.ts) replayed
+// through Reply and through Client.stream() over MSW: protocol drift between lines shows up here,
+// and each line's documented difference is exercised by its own recording.
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   Client,
   mergeFinalExchange,
-  type OpencodeEvent,
-  type OpencodeMessage,
   Reply,
+  SessionNotFoundError,
+  SUPPORTED_OPENCODE_VERSIONS,
   type ToolPartRecord,
 } from '../../src/index.js'
+import {
+  FINAL,
+  type Fixture,
+  loadFixture,
+  loadServer,
+  type PlaybackStats,
+  playFixture,
+  recordedScenarios,
+  recordedVersions,
+  SCENARIOS,
+} from '../support/opencodeFixtures.js'
 
-interface Fixture {
-  scenario: string
-  prompt: string
-  events: OpencodeEvent[]
-  messages: OpencodeMessage[]
-}
-
-const dir = join(__dirname, '..', 'fixtures', 'opencode-1.18.33')
-const load = (name: string): Fixture => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'))
 const replay = (fixture: Fixture) => {
   const reply = new Reply()
   for (const event of fixture.events) reply.apply(event)
   return reply
 }
-const FINAL = 'All done from the fake model.'
+const versions = recordedVersions()
 
-describe('Reply replays recorded real-server streams', () => {
-  it('has a fixture for every scenario', () => {
-    expect(readdirSync(dir).sort()).toEqual(
-      [
-        'abort-mid-stream',
-        'llm-400',
-        'llm-500-retries',
-        'multi-step',
-        'permission-ask',
-        'plain-text',
-        'reasoning',
-        'todowrite',
-        'write-tool',
-      ].map((name) => `${name}.json`),
-    )
+it('every tested line (and the pinned one) has a recording of every scenario', () => {
+  for (const version of SUPPORTED_OPENCODE_VERSIONS.tested) expect(versions).toContain(version)
+  for (const version of versions) expect(recordedScenarios(version), version).toEqual([...SCENARIOS].sort())
+})
+
+describe.each(versions)('opencode %s: Reply replays the recorded stream', (version) => {
+  const load = (name: string) => loadFixture(version, name)
+
+  it('the recording is of this version and nothing timed out', () => {
+    expect(loadServer(version).health.version).toBe(version)
+    for (const name of SCENARIOS) {
+      const fixture = load(name)
+      expect(fixture.opencodeVersion, name).toBe(version)
+      expect(fixture.timedOut, name).toBeUndefined()
+    }
   })
 
   it("defect 6: plain text — the user's own prompt part on the stream is not added to the reply", () => {
@@ -134,7 +134,7 @@ describe('Reply replays recorded real-server streams', () => {
     expect(blocked).toEqual([true, false])
   })
 
-  it('the final-exchange merge of every fixture reproduces the streamed text', () => {
+  it('the final-exchange merge of every finished scenario reproduces the streamed text', () => {
     for (const name of [
       'plain-text',
       'reasoning',
@@ -152,51 +152,45 @@ describe('Reply replays recorded real-server streams', () => {
   })
 })
 
-describe('Client.stream() over the recorded real-server streams (MSW, bytes cut at odd points)', () => {
-  const server = setupServer()
-  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
-  afterEach(() => server.resetHandlers())
-  afterAll(() => server.close())
-  const BASE = 'http://opencode.test'
+describe.each(versions)(
+  'opencode %s: Client.stream() over the recorded server (MSW, bytes cut at odd points)',
+  (version) => {
+    const server = setupServer()
+    beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
+    afterEach(() => server.resetHandlers())
+    afterAll(() => server.close())
+    const BASE = 'http://opencode.test'
 
-  for (const name of readdirSync(dir).map((file) => file.replace(/\.json$/, ''))) {
-    it(`${name}: the streamed and merged result matches the final messages; the user's prompt is not in it`, async () => {
-      const fixture = load(name)
-      const sessionId = fixture.events
-        .map((e) => e.properties.sessionID)
-        .find((id) => typeof id === 'string') as string
-      const text = [{ type: 'server.connected', properties: {} }, ...fixture.events]
-        .map((event) => `data: ${JSON.stringify(event)}\n\n`)
-        .join('')
-      const bytes = new TextEncoder().encode(text)
-      let prompts = 0
-      server.use(
-        http.get(`${BASE}/event`, () => {
-          // 61-byte chunks: frames, multi-byte characters and line ends are split everywhere.
-          const chunks: Uint8Array[] = []
-          for (let i = 0; i < bytes.length; i += 61) chunks.push(bytes.slice(i, i + 61))
-          return new HttpResponse(
-            new ReadableStream({
-              start(controller) {
-                for (const chunk of chunks) controller.enqueue(chunk)
-                controller.close()
-              },
-            }),
-            { headers: { 'content-type': 'text/event-stream' } },
-          )
-        }),
-        http.post(`${BASE}/session/${sessionId}/prompt_async`, () => {
-          prompts++
-          return new HttpResponse(null, { status: 204 })
-        }),
-        http.get(`${BASE}/session/${sessionId}/message`, () => HttpResponse.json(fixture.messages)),
-      )
-      const result = await new Client({ baseUrl: BASE }).stream(sessionId, fixture.prompt)
-      const expected = Reply.distill(mergeFinalExchange(replay(fixture).parts, fixture.messages))
-      expect(prompts).toBe(1)
-      expect(result.fullText).toBe(expected.fullText)
-      expect(result.toolParts).toEqual(expected.toolParts)
-      if (fixture.prompt) expect(result.fullText.includes(fixture.prompt)).toBe(false)
+    for (const name of SCENARIOS.filter((s) => s !== 'deleted-session')) {
+      it(`${name}: the streamed and merged result matches the final messages; the user's prompt is not in it`, async () => {
+        const fixture = loadFixture(version, name)
+        const stats: PlaybackStats = { prompts: 0, eventConnections: 0, globalEventConnections: 0 }
+        server.use(...playFixture(BASE, fixture, stats))
+        const warnings: unknown[] = []
+        const result = await new Client({
+          baseUrl: BASE,
+          onError: (error) => void warnings.push(error),
+        }).stream(fixture.sessionId, fixture.prompt, { reconnectDelayMs: 0 })
+        const expected = Reply.distill(mergeFinalExchange(replay(fixture).parts, fixture.messages))
+        expect(stats.prompts).toBe(1)
+        expect(result.fullText).toBe(expected.fullText)
+        expect(result.toolParts).toEqual(expected.toolParts)
+        if (fixture.prompt) expect(result.fullText.includes(fixture.prompt)).toBe(false)
+        // Difference 1: where /event is broken the client moved to /global/event, once, and said so.
+        expect(stats.globalEventConnections).toBe(fixture.eventPath ? 1 : 0)
+        expect(warnings).toHaveLength(fixture.eventPath ? 1 : 0)
+      })
+    }
+
+    it('deleted session: the prompt ends with SessionNotFoundError (a 404, or the stream’s NotFoundError where the line answers 204)', async () => {
+      const fixture = loadFixture(version, 'deleted-session')
+      const stats: PlaybackStats = { prompts: 0, eventConnections: 0, globalEventConnections: 0 }
+      server.use(...playFixture(BASE, fixture, stats))
+      const error = await new Client({ baseUrl: BASE, onError: () => {} })
+        .stream(fixture.sessionId, fixture.prompt, { reconnectDelayMs: 0, timeoutMs: 60_000 })
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(SessionNotFoundError)
+      expect(stats.prompts).toBe(1)
     })
-  }
-})
+  },
+)
