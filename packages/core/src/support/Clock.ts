@@ -11,24 +11,36 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
-/** The real clock: `performance.now()`, `new Date()` and `setTimeout`. */
+/** The longest delay `setTimeout` takes: anything larger (Infinity included) fires after 1 ms in Node. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * The real clock: `performance.now()`, `new Date()` and `setTimeout`. A sleep of `Infinity` never
+ * resolves (only its signal ends it) and a sleep longer than `setTimeout` allows is taken in
+ * chunks, so a huge deadline never fires early.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   date: () => new Date(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason)
+      const until = performance.now() + Math.max(0, ms)
+      let timer: ReturnType<typeof setTimeout> | undefined
       const onAbort = () => {
         clearTimeout(timer)
         reject(signal?.reason)
       }
-      const timer = setTimeout(
-        () => {
+      const arm = (delay: number) => {
+        timer = setTimeout(() => {
+          const left = until - performance.now()
+          if (left > 1) return arm(Math.min(left, MAX_TIMER_MS)) // a chunk of a long sleep
           signal?.removeEventListener('abort', onAbort)
           resolve()
-        },
-        Math.max(0, ms),
-      )
+        }, delay)
+      }
       signal?.addEventListener('abort', onAbort, { once: true })
+      if (ms === Number.POSITIVE_INFINITY) return // no deadline: only the signal ends it
+      arm(Math.min(Math.max(0, ms), MAX_TIMER_MS))
     }),
 }

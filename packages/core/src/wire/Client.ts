@@ -8,6 +8,7 @@ import {
   BadRequestError,
   ConnectionError,
   IdleStreamError,
+  InvalidArgumentError,
   OpencodeError,
   ServerError,
   SessionNotFoundError,
@@ -124,6 +125,8 @@ const isTransport = (value: unknown): value is TransportFailure => isObject(valu
 export class Client implements WireClient {
   /** The server URL, without a trailing slash. */
   readonly baseUrl: string
+  /** The parsed base URL: its path is the prefix of every endpoint, its query goes on every request. */
+  private readonly base: URL
   private readonly options: ClientOptions
   private readonly fetchImpl: typeof fetch
   /** The clock for deadlines and delays. */
@@ -134,7 +137,8 @@ export class Client implements WireClient {
   /** A client for one OpenCode server; nothing is sent until a method is called. */
   constructor(options: ClientOptions = {}) {
     this.options = options
-    this.baseUrl = (options.baseUrl ?? env('OPENCODE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
+    this.base = parseBaseUrl(options.baseUrl ?? env('OPENCODE_URL') ?? DEFAULT_BASE_URL)
+    this.baseUrl = `${this.base.origin}${this.base.pathname.replace(/\/+$/, '')}${this.base.search}`
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
     this.clock = options.clock ?? systemClock
   }
@@ -457,7 +461,8 @@ export class Client implements WireClient {
       }
       const terminal =
         type === 'session.idle' ||
-        (type === 'session.status' && isObject(props.status) && props.status.type === 'idle')
+        (type === 'session.status' &&
+          (props.status === 'idle' || (isObject(props.status) && props.status.type === 'idle')))
       // Await only what returns a promise: two awaits per event cost more than decoding it.
       let pending: PromiseLike<unknown> | undefined
       try {
@@ -699,13 +704,13 @@ export class Client implements WireClient {
   private headers(): Record<string, string> {
     const headers: Record<string, string> = { ...this.options.headers }
     const password = this.options.password ?? env('OPENCODE_SERVER_PASSWORD')
-    if (password)
-      headers.authorization = `Basic ${btoa(`${this.options.username ?? 'opencode'}:${password}`)}`
+    if (password) headers.authorization = basicAuth(this.options.username ?? 'opencode', password)
     return headers
   }
 
   private url(path: string, scoped: boolean): string {
-    const url = new URL(this.baseUrl + path)
+    const url = new URL(this.base)
+    url.pathname = this.base.pathname.replace(/\/+$/, '') + path
     if (scoped && this.options.directory) url.searchParams.set('directory', this.options.directory)
     if (scoped && this.options.workspace) url.searchParams.set('workspace', this.options.workspace)
     return url.toString()
@@ -756,7 +761,7 @@ export class Client implements WireClient {
           throw new AbortError(`${method} ${path} was aborted`, { cause: options.signal.reason })
         if (error instanceof OpencodeError) throw error
         throw new ConnectionError(
-          `Cannot reach OpenCode at ${this.baseUrl}: ${(error as Error)?.message ?? error}`,
+          `Cannot reach OpenCode at ${this.base.origin}${this.base.pathname.replace(/\/+$/, '')}: ${(error as Error)?.message ?? error}`,
           { cause: error },
         )
       } finally {
@@ -766,6 +771,37 @@ export class Client implements WireClient {
       return parseResponse(method, path, response, text)
     })()
   }
+}
+
+/**
+ * The base URL, validated: http(s) only (`localhost:4096` without a scheme parses as the scheme
+ * `localhost:` and would reconnect forever), the path without its trailing slash.
+ */
+function parseBaseUrl(text: string): URL {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch (cause) {
+    throw new InvalidArgumentError(
+      `Invalid OpenCode base URL ${JSON.stringify(text)}: expected http(s)://host:port`,
+      {
+        cause,
+      },
+    )
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidArgumentError(
+      `Invalid OpenCode base URL ${JSON.stringify(text)}: expected http:// or https://, got ${url.protocol}`,
+    )
+  url.hash = ''
+  return url
+}
+
+/** `Basic <base64>` of `user:password` as UTF-8 bytes (RFC 7617; `btoa` alone throws outside Latin-1). */
+function basicAuth(username: string, password: string): string {
+  let binary = ''
+  for (const byte of new TextEncoder().encode(`${username}:${password}`)) binary += String.fromCharCode(byte)
+  return `Basic ${btoa(binary)}`
 }
 
 function parseResponse(method: string, path: string, response: Response, text: string): unknown {
@@ -791,7 +827,8 @@ function parseResponse(method: string, path: string, response: Response, text: s
   const message =
     (typeof data.message === 'string' && data.message) ||
     (isObject(body) && typeof body.message === 'string' && body.message) ||
-    (!json && text.trim() !== '' ? text.slice(0, 200) : undefined) ||
+    (typeof body === 'string' && body.trim() !== '' ? body.slice(0, 200) : undefined) ||
+    (status < 400 ? `Unexpected response: ${status}` : undefined) ||
     FALLBACK_MESSAGES[status >= 500 ? 500 : status === 404 ? 404 : 400] ||
     `HTTP ${status}`
   const options = { status, body }

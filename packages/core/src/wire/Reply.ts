@@ -32,6 +32,11 @@ export interface ReplyResult {
 }
 
 const TODO_TOOLS = new Set(['todowrite', 'todoread'])
+/** The request a `*.replied` / `*.rejected` event resolves; undefined when it names none. */
+const requestIdOf = (props: JsonObject): string | undefined => {
+  const id = props.requestID ?? props.id
+  return typeof id === 'string' && id !== '' ? id : undefined
+}
 const isTool = (part: ReplyPart): part is ToolPartRecord => part.type === 'tool'
 
 /**
@@ -92,9 +97,15 @@ export class Reply {
     const reasoning: string[] = []
     const toolParts: ToolPartRecord[] = []
     for (const part of parts) {
-      if (part.type === 'text') texts.push(String((part as TextPart).content ?? ''))
-      else if (part.type === 'reasoning') reasoning.push(String((part as TextPart).content ?? ''))
-      else if (isTool(part) && (part.status === 'completed' || part.status === 'error')) toolParts.push(part)
+      // Blank parts add no separator: two empty parts must not read as a paragraph break.
+      if (part.type === 'text') {
+        const content = String((part as TextPart).content ?? '')
+        if (!isBlank(content)) texts.push(content)
+      } else if (part.type === 'reasoning') {
+        const content = String((part as TextPart).content ?? '')
+        if (!isBlank(content)) reasoning.push(content)
+      } else if (isTool(part) && (part.status === 'completed' || part.status === 'error'))
+        toolParts.push(part)
     }
     return {
       parts: [...parts],
@@ -230,6 +241,17 @@ export class Reply {
       this.notify('partAdded', { part, index })
     }
     const part = this.parts[index] as TextPart
+    if (part.type !== 'text' && part.type !== 'reasoning') {
+      // A delta addressed to a tool part's id: ignore it, it would add a `content` key to the tool.
+      reportError(this.onError, new Error(`A ${field} delta addressed a ${part.type} part; ignored`), {
+        feature: 'opencode.reply',
+        action: 'delta',
+        partId,
+        handled: true,
+        severity: 'warning',
+      })
+      return
+    }
     // O(1) per delta: the chunks are joined once, when `content` is read.
     TextChunks.append(part, delta)
     if (part.type === 'text') this.firstTextSeen = true
@@ -332,7 +354,8 @@ export class Reply {
   }
 
   private applyTodos(props: JsonObject): void {
-    const todos = Array.isArray(props.todos) ? (props.todos as TodoItem[]) : []
+    if (!Array.isArray(props.todos)) return // a malformed event must not add an empty todo part
+    const todos = props.todos as TodoItem[]
     this.notify('todosChanged', { todos })
     const canonical = todos.map((todo) => Todo.canonicalize(todo))
     if (this.todoIndex !== undefined) {
@@ -385,7 +408,8 @@ export class Reply {
   }
 
   private applyQuestionResolved(event: OpencodeEvent, props: JsonObject): void {
-    const requestId = String(props.requestID ?? props.id ?? '')
+    const requestId = requestIdOf(props)
+    if (requestId === undefined) return
     const askedAt = this.prompts.resolve(requestId)?.askedAt
     if (event.type === 'question.replied')
       this.notify('questionReplied', { requestId, answers: props.answers, raw: event, askedAt })
@@ -404,7 +428,8 @@ export class Reply {
   }
 
   private applyPermissionReplied(event: OpencodeEvent, props: JsonObject): void {
-    const requestId = String(props.requestID ?? props.id ?? '')
+    const requestId = requestIdOf(props)
+    if (requestId === undefined) return
     const askedAt = this.prompts.resolve(requestId)?.askedAt
     this.notify('permissionReplied', { requestId, reply: props.reply, raw: event, askedAt })
   }

@@ -18,16 +18,20 @@ export const ToolPart = {
     return record
   },
 
-  /** Overwrite `record` (in place) with every field present on a streamed tool part. */
+  /**
+   * Overwrite `record` (in place) with every field a streamed tool part carries a value for. Blank
+   * values (`null`, `""`, `{}`) overwrite nothing: a later update that omits a field in that way
+   * must not wipe the title or input seen before.
+   */
   mergeStreamingState(record: ToolPartRecord, part: WirePart): ToolPartRecord {
     const state: JsonObject = isObject(part.state) ? part.state : {}
     if (typeof part.tool === 'string' && part.tool !== 'invalid') record.tool = part.tool
-    if (state.status !== undefined) record.status = String(state.status)
-    if (state.title !== undefined) record.title = String(state.title)
-    if (isObject(state.input)) record.input = state.input
-    if (isObject(state.metadata)) record.metadata = state.metadata
-    if (state.output !== undefined) record.output = String(state.output)
-    if (state.error !== undefined) record.error = truncate(String(state.error))
+    if (!isBlank(state.status)) record.status = String(state.status)
+    if (!isBlank(state.title)) record.title = String(state.title)
+    if (isObject(state.input) && Object.keys(state.input).length > 0) record.input = state.input
+    if (isObject(state.metadata) && Object.keys(state.metadata).length > 0) record.metadata = state.metadata
+    if (!isBlank(state.output)) record.output = String(state.output)
+    if (!isBlank(state.error)) record.error = truncate(String(state.error))
     if (typeof part.callID === 'string') record.callID = part.callID
     if (typeof part.messageID === 'string') record.messageID = part.messageID
     return record

@@ -186,7 +186,8 @@ export interface EventProperties extends JsonObject {
   sessionID?: string
   info?: MessageInfo | OpencodeSession
   part?: WirePart
-  status?: SessionStatus
+  /** An object on current servers; a bare string (`"idle"`) on some older ones. */
+  status?: SessionStatus | string
   error?: MessageErrorInfo
   messageID?: string
   partID?: string

@@ -345,7 +345,7 @@ describe('§2 final-exchange merge (mergeFinalExchange)', () => {
     expect(mergeStreamOnlyParts(streamed, polled)).toEqual([polled[0], todoPart, polled[1], polled[2]])
   })
 
-  it('§2 merge: streamed parts beyond the polled ones are dropped (the poll is authoritative), stream-only ones kept', () => {
+  it('§2 merge: streamed parts beyond the polled ones that the poll already contains are dropped, stream-only ones kept', () => {
     const streamed: ReplyPart[] = [{ type: 'text', content: 'a' }, { type: 'text', content: 'b' }, todoPart]
     expect(mergeStreamOnlyParts(streamed, [{ type: 'text', content: 'ab' }])).toEqual([
       { type: 'text', content: 'ab' },
