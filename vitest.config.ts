@@ -8,6 +8,8 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 const alias = [
   { find: /^@opencode-kit\/core\/sandbox$/, replacement: src('core/src/sandbox/index.ts') },
   { find: /^@opencode-kit\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
+  { find: /^@opencode-kit\/core\/testing\/vitest$/, replacement: src('core/src/testing/vitest/index.ts') },
+  { find: /^@opencode-kit\/core\/testing\/msw$/, replacement: src('core/src/testing/msw/index.ts') },
   { find: /^@opencode-kit\/core\/browser$/, replacement: src('core/src/browser/index.ts') },
   { find: /^@opencode-kit\/core$/, replacement: src('core/src/index.ts') },
   {

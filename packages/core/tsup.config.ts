@@ -22,6 +22,8 @@ export default defineConfig({
     index: 'src/index.ts',
     sandbox: 'src/sandbox/index.ts',
     testing: 'src/testing/index.ts',
+    'testing-vitest': 'src/testing/vitest/index.ts',
+    'testing-msw': 'src/testing/msw/index.ts',
     browser: 'src/browser/index.ts',
   },
   format: ['esm', 'cjs'],

@@ -39,15 +39,32 @@ const testing = [
   'scenario',
   'OpencodeStandIn',
   'startOpencodeStandIn',
-  'standInHandlers',
   'ManualClock',
   'MemoryRecordPort',
   'MemoryMessagePort',
   'MemoryStorage',
-  'describeRecordPort',
-  'describeMessagePort',
-  'describeStoragePort',
 ]
+const testingVitest = ['describeRecordPort', 'describeMessagePort', 'describeStoragePort']
+const testingMsw = ['standInHandlers']
+
+/** Every bare module specifier the built file `entry` reaches through its relative imports (chunks). */
+function bareImports(entry: string): Set<string> {
+  const dist = join(repo, 'packages/core/dist')
+  const seen = new Set<string>()
+  const bare = new Set<string>()
+  const visit = (file: string) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    const text = readFileSync(join(dist, file), 'utf8')
+    for (const [, specifier] of text.matchAll(/(?:from\s*|import\s*\(?\s*|require\(\s*)["']([^"']+)["']/g)) {
+      if (!specifier) continue
+      if (specifier.startsWith('./')) visit(specifier.slice(2))
+      else bare.add(specifier)
+    }
+  }
+  visit(entry)
+  return bare
+}
 
 const exportsOf = (specifier: string, mode: 'esm' | 'cjs') =>
   JSON.parse(
@@ -72,8 +89,32 @@ describe('package exports (loading_test, ported)', () => {
     expect(exportsOf('@opencode-kit/core/sandbox', mode)).toEqual(expect.arrayContaining(sandbox))
   })
 
-  it('@opencode-kit/core/testing loads outside vitest (the demo uses it)', () => {
-    expect(exportsOf('@opencode-kit/core/testing', 'esm')).toEqual(expect.arrayContaining(testing))
+  it.each(['esm', 'cjs'] as const)(
+    '@opencode-kit/core/testing loads outside vitest from %s (the demo uses it)',
+    (mode) => {
+      const names = exportsOf('@opencode-kit/core/testing', mode)
+      expect(names).toEqual(expect.arrayContaining(testing))
+      expect(names).not.toContain('describeRecordPort')
+    },
+  )
+
+  it.each(['testing.js', 'testing.cjs'])(
+    'dist/%s reaches neither vitest nor msw, not even through a chunk',
+    (entry) => {
+      const bare = [...bareImports(entry)]
+      expect(bare.filter((name) => /^(vitest|msw)(\/|$)/.test(name))).toEqual([])
+    },
+  )
+
+  // vitest itself refuses require(): its subpath is for ESM test files, as vitest is.
+  it('@opencode-kit/core/testing/vitest loads from esm', () => {
+    expect(exportsOf('@opencode-kit/core/testing/vitest', 'esm')).toEqual(
+      expect.arrayContaining(testingVitest),
+    )
+  })
+
+  it.each(['esm', 'cjs'] as const)('@opencode-kit/core/testing/msw loads from %s', (mode) => {
+    expect(exportsOf('@opencode-kit/core/testing/msw', mode)).toEqual(expect.arrayContaining(testingMsw))
   })
 
   it('an error from the testing entry is the same class as from the main entry (one copy of each class)', () => {

@@ -3,7 +3,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative, sep } from 'node:path'
-import { describeStoragePort } from '@opencode-kit/core/testing'
+import { describeStoragePort } from '@opencode-kit/core/testing/vitest'
 import { fsStorage } from '../src/index.js'
 
 async function walk(dir: string): Promise<string[]> {

@@ -2,7 +2,7 @@
 // command starts (never a mocked client), and every object it writes stays under its prefix.
 import { randomUUID } from 'node:crypto'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { describeStoragePort } from '@opencode-kit/core/testing'
+import { describeStoragePort } from '@opencode-kit/core/testing/vitest'
 import { s3 } from '../../../test-utils/services.js'
 import { s3Storage } from '../src/index.js'
 import { testClient } from './support/s3.js'

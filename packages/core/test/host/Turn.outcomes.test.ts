@@ -19,8 +19,8 @@ import {
   OpencodeStandIn,
   Scenario,
   scenario,
-  standInHandlers,
 } from '../../src/testing/index.js'
+import { standInHandlers } from '../../src/testing/msw/index.js'
 
 const BASE = 'http://outcomes.test'
 let standIn = new OpencodeStandIn({ heartbeatMs: 0 })

@@ -1,10 +1,6 @@
 // The in-memory reference ports pass the same contract suites as the ORM adapters.
-import {
-  describeMessagePort,
-  describeRecordPort,
-  MemoryMessagePort,
-  MemoryRecordPort,
-} from '../../src/testing/index.js'
+import { MemoryMessagePort, MemoryRecordPort } from '../../src/testing/index.js'
+import { describeMessagePort, describeRecordPort } from '../../src/testing/vitest/index.js'
 
 describeRecordPort('MemoryRecordPort', async () => {
   const records = new MemoryRecordPort()

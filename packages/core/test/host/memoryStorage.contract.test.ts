@@ -1,4 +1,5 @@
 // The in-memory reference storage passes the StoragePort contract suite.
-import { describeStoragePort, MemoryStorage } from '../../src/testing/index.js'
+import { MemoryStorage } from '../../src/testing/index.js'
+import { describeStoragePort } from '../../src/testing/vitest/index.js'
 
 describeStoragePort('MemoryStorage', async () => ({ storage: new MemoryStorage(), close: async () => {} }))

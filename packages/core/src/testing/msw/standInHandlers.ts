@@ -1,5 +1,5 @@
 import { http } from 'msw'
-import type { OpencodeStandIn } from './OpencodeStandIn.js'
+import type { OpencodeStandIn } from '../standin/OpencodeStandIn.js'
 
 /**
  * MSW request handlers that serve `standIn` at `baseUrl`, for in-process tests with

@@ -1,3 +1,0 @@
-export * from './describeMessagePort.js'
-export * from './describeRecordPort.js'
-export * from './describeStoragePort.js'
