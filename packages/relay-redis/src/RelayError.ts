@@ -1,21 +1,15 @@
 import { OpencodeError, type OpencodeErrorCode } from '@opencode-kit/core'
 
 /**
- * What the relay was doing when something failed: writing events (`publish`), dropping events
+ * What the relay was doing when something failed (the `action` its `onError` hook is told): writing events (`publish`), dropping events
  * because the queue was full (`overflow`), reading a log (`subscribe`), decoding an entry it did
  * not write (`malformed`), or running your `settled` callback (`settled`).
  */
 export type RelayOperation = 'publish' | 'overflow' | 'subscribe' | 'malformed' | 'settled'
 
-/** What the relay's `onError` hook is told besides the error. */
-export interface RelayErrorContext {
-  operation: RelayOperation
-  /** The turn's message id, when the failure concerns one turn. */
-  messageId?: string
-}
-
 /**
- * A relay failure reported through `onError`. The relay never throws it at the turn: publishing
+ * A relay failure reported through `onError` (with `feature: 'opencode.relay'`, the operation as
+ * `action`, and the turn's `messageId` when there is one). The relay never throws it at the turn: publishing
  * failures are retried, then dropped and reported; reading failures are retried while the
  * subscription lives.
  *
@@ -23,7 +17,8 @@ export interface RelayErrorContext {
  * ```ts
  * const relay = createRedisRelay({
  *   redis,
- *   onError: (error, { operation, messageId }) => log.warn({ err: error, operation, messageId }),
+ *   // the kit's hook fits: context is { feature: 'opencode.relay', action: 'publish' | …, messageId }
+ *   onError: (error, { action, messageId }) => log.warn({ err: error, action, messageId }),
  * })
  * ```
  */

@@ -1,7 +1,7 @@
 import type { Clock, TurnEvent } from '@opencode-kit/core'
 import type { Redis } from 'ioredis'
 import { RelayError } from './RelayError.js'
-import type { RelayErrorHook } from './reporter.js'
+import type { RelayReport } from './reporter.js'
 import { decodeEntry, entryId, isAlreadyWritten, isServerReply, seqOfEntry } from './streamEntry.js'
 
 /** Settings of the publishing side (resolved from `RedisRelayOptions`). */
@@ -14,7 +14,7 @@ export interface PublisherSettings {
   maxQueued: number
   maxQueuedBytes: number
   clock: Clock
-  report: RelayErrorHook
+  report: RelayReport
 }
 
 /** The publishing side of a relay. */
@@ -89,7 +89,7 @@ export function createPublisher(settings: PublisherSettings): Publisher {
   }
 
   function drop(messageId: string, state: TurnState, error: RelayError, operation: 'overflow' | 'publish') {
-    if (!state.gapped) report(error, { operation, messageId })
+    if (!state.gapped) report(error, operation, messageId)
     state.gapped = true
   }
 
@@ -160,9 +160,10 @@ export function createPublisher(settings: PublisherSettings): Publisher {
           if (failing) return
           failing = true
           const waiting = queue.length + inFlight
-          report(new RelayError(`no answer from Redis for ${SLOW_WRITE_MS} ms: ${waiting} events waiting`), {
-            operation: 'publish',
-          })
+          report(
+            new RelayError(`no answer from Redis for ${SLOW_WRITE_MS} ms: ${waiting} events waiting`),
+            'publish',
+          )
         },
         () => {},
       )
@@ -295,7 +296,7 @@ export function createPublisher(settings: PublisherSettings): Publisher {
           `could not write to Redis (${error?.message ?? 'no reply'}): retrying, ${queue.length + entries.length} events queued`,
           { cause: error },
         ),
-        { operation: 'publish' },
+        'publish',
       )
     }
     return entries
@@ -310,8 +311,7 @@ export function createPublisher(settings: PublisherSettings): Publisher {
       if (stopped) return
       stopped = true
       const unwritten = queue.length + inFlight
-      if (unwritten > 0)
-        report(new RelayError(`closed with ${unwritten} events not written`), { operation: 'publish' })
+      if (unwritten > 0) report(new RelayError(`closed with ${unwritten} events not written`), 'publish')
       queue = []
       queuedBytes = 0
       const waiting = idle

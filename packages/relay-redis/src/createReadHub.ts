@@ -1,7 +1,7 @@
 import type { Clock } from '@opencode-kit/core'
 import type { Redis } from 'ioredis'
 import { RelayError } from './RelayError.js'
-import type { RelayErrorHook } from './reporter.js'
+import type { RelayReport } from './reporter.js'
 import { entryId, seqOfEntry } from './streamEntry.js'
 
 /** One stream entry as XREAD returns it: `[id, [field, value, …]]`. */
@@ -37,7 +37,7 @@ export interface ReadHubSettings {
   prefix: string
   blockMs: number
   clock: Clock
-  report: RelayErrorHook
+  report: RelayReport
 }
 
 const READ_COUNT = 500
@@ -124,9 +124,7 @@ export function createReadHub(settings: ReadHubSettings): ReadHub {
             failing = true
             report(
               new RelayError(`could not read from Redis (${(cause as Error).message}): retrying`, { cause }),
-              {
-                operation: 'subscribe',
-              },
+              'subscribe',
             )
           }
           await clock.sleep(backoffMs).catch(() => {})

@@ -1,8 +1,15 @@
-import { type Clock, InvalidArgumentError, type RowId, systemClock, type TurnEvent } from '@opencode-kit/core'
+import {
+  type Clock,
+  type ErrorHook,
+  InvalidArgumentError,
+  type RowId,
+  systemClock,
+  type TurnEvent,
+} from '@opencode-kit/core'
 import type { Redis } from 'ioredis'
 import { createPublisher } from './createPublisher.js'
 import { createReadHub } from './createReadHub.js'
-import { containedHook, type RelayErrorHook, warnRelayError } from './reporter.js'
+import { relayReporter } from './reporter.js'
 import { type SubscribeOptions, subscribeToLog } from './subscribeToLog.js'
 
 /** Options of {@link createRedisRelay}. */
@@ -43,10 +50,11 @@ export interface RedisRelayOptions {
    */
   blockMs?: number
   /**
-   * Told about every failure (Redis unreachable, queue full, a malformed entry). It may be async
-   * and may reject; nothing it does reaches the turn. Default: a concise `console.warn`.
+   * Told about every failure (Redis unreachable, queue full, a malformed entry) as a `RelayError`
+   * with `{ feature: 'opencode.relay', action, messageId }`: the kit's `onError` fits. It may be
+   * async and may reject; nothing it does reaches the turn. Default: `warnOnConsole`.
    */
-  onError?: RelayErrorHook
+  onError?: ErrorHook
   /** The source of time for retry delays (`ManualClock` in tests). */
   clock?: Clock
 }
@@ -113,7 +121,7 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
   }
   const prefix = options.prefix ?? 'opencode-kit:turn:'
   const clock = options.clock ?? systemClock
-  const report = containedHook(options.onError ?? warnRelayError)
+  const report = relayReporter(options.onError)
   const keyOf = (messageId: string) => `${prefix}${messageId}`
   const positive = (name: string, value: number | undefined, fallback: number) => {
     const resolved = value ?? fallback

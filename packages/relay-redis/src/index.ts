@@ -4,6 +4,5 @@
  */
 export { createRedisRelay, type RedisRelay, type RedisRelayOptions } from './createRedisRelay.js'
 export { finishEventFromRow } from './finishEventFromRow.js'
-export { RelayError, type RelayErrorContext, type RelayOperation } from './RelayError.js'
-export type { RelayErrorHook } from './reporter.js'
+export { RelayError, type RelayOperation } from './RelayError.js'
 export type { FinishEvent, SubscribeOptions } from './subscribeToLog.js'

@@ -1,22 +1,33 @@
-import type { RelayError, RelayErrorContext } from './RelayError.js'
+import { type ErrorHook, warnOnConsole } from '@opencode-kit/core'
+import type { RelayError, RelayOperation } from './RelayError.js'
 
-/** The relay's `onError` hook. It may be async and may reject: either way the relay carries on. */
-export type RelayErrorHook = (error: RelayError, context: RelayErrorContext) => unknown
+/** Report one relay failure: never throws, whatever the hook does. */
+export type RelayReport = (error: RelayError, operation: RelayOperation, messageId?: string) => void
 
-/** Default hook: one concise line, so a broken Redis is never silent. */
-export const warnRelayError: RelayErrorHook = (error, context) => {
-  const turn = context.messageId === undefined ? '' : ` (message ${context.messageId})`
-  console.warn(`[opencode-kit relay] ${context.operation}${turn}: ${error.message}`)
-}
-
-/** Wrap a user hook so a throw or a rejection is printed instead of escaping into the relay. */
-export function containedHook(hook: RelayErrorHook): RelayErrorHook {
-  const escaped = (failure: unknown) => console.warn('[opencode-kit relay] the onError hook failed:', failure)
-  return (error, context) => {
+/**
+ * The relay's reporting, through an {@link ErrorHook} like the kit's own (`feature:
+ * 'opencode.relay'`, `action`: the operation), so one hook serves both. A hook that throws or
+ * rejects is written to `console.error` and changes nothing.
+ */
+export function relayReporter(hook: ErrorHook = warnOnConsole): RelayReport {
+  const escaped = (failure: unknown) => {
     try {
-      const result = hook(error, context)
+      console.error('[opencode-kit] the onError hook failed', failure)
+    } catch {
+      // nothing left to tell
+    }
+  }
+  return (error, operation, messageId) => {
+    try {
+      const result = hook(error, {
+        feature: 'opencode.relay',
+        action: operation,
+        severity: 'warning',
+        handled: true,
+        ...(messageId === undefined ? {} : { messageId }),
+      })
       if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
-        ;(result as PromiseLike<unknown>).then(undefined, escaped)
+        Promise.resolve(result).then(undefined, escaped)
       }
     } catch (failure) {
       escaped(failure)

@@ -2,7 +2,7 @@ import type { Clock, TurnEvent } from '@opencode-kit/core'
 import type { Redis } from 'ioredis'
 import type { HubReader, ReadHub, StreamEntry } from './createReadHub.js'
 import { RelayError } from './RelayError.js'
-import type { RelayErrorHook } from './reporter.js'
+import type { RelayReport } from './reporter.js'
 import { decodeEntry, entryId, seqOfEntry } from './streamEntry.js'
 
 /** A turn's `finish` event. */
@@ -33,7 +33,7 @@ export interface SubscriptionSettings {
   redis: Redis
   hub: ReadHub
   clock: Clock
-  report: RelayErrorHook
+  report: RelayReport
 }
 
 const READ_COUNT = 500
@@ -116,7 +116,7 @@ export function subscribeToLog(
     try {
       return await options.settled?.()
     } catch (cause) {
-      report(new RelayError('the settled callback failed', { cause }), { operation: 'settled', messageId })
+      report(new RelayError('the settled callback failed', { cause }), 'settled', messageId)
       return null
     }
   }
@@ -139,10 +139,11 @@ export function subscribeToLog(
       if (registered) hub.taken(reader)
       const event = decodeEntry(entry[1])
       if (!event) {
-        report(new RelayError(`entry ${entry[0]} of ${key} is not a turn event: skipped`), {
-          operation: 'malformed',
+        report(
+          new RelayError(`entry ${entry[0]} of ${key} is not a turn event: skipped`),
+          'malformed',
           messageId,
-        })
+        )
         continue
       }
       event.seq = seqOfEntry(entry[0])
@@ -195,10 +196,11 @@ export function subscribeToLog(
         if (ended) continue
         if (!failing) {
           failing = true
-          report(new RelayError(`could not read ${key} (${(cause as Error).message}): retrying`, { cause }), {
-            operation: 'subscribe',
+          report(
+            new RelayError(`could not read ${key} (${(cause as Error).message}): retrying`, { cause }),
+            'subscribe',
             messageId,
-          })
+          )
         }
         await clock.sleep(backoffMs, stop.signal).catch(() => {})
         backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2)

@@ -8,6 +8,7 @@ import {
   finishEventFromRow,
   type RedisRelay,
   type RedisRelayOptions,
+  RelayError,
 } from '../src/index.js'
 import { collect, connectionsNamed, recordErrors, removeKeys, testRedis, turnEvents } from './support.js'
 
@@ -388,6 +389,15 @@ describe('relay-redis: runs of one message', () => {
     const seen = await collect(relay.subscribe('x1'))
     expect(seen.map((e) => e.seq)).toEqual([1, 3, 4])
     expect(errors.map((e) => e.context.operation)).toEqual(['malformed'])
+    expect(errors[0]?.error).toBeInstanceOf(RelayError)
+    expect(errors[0]?.error).toMatchObject({ code: 'relay' })
+    expect(errors[0]?.context).toMatchObject({
+      feature: 'opencode.relay',
+      action: 'malformed',
+      messageId: 'x1',
+      severity: 'warning',
+      handled: true,
+    })
   })
 })
 
@@ -404,9 +414,9 @@ describe('createRedisRelay options', () => {
 
   it('an onError hook that throws or rejects never reaches the relay', async () => {
     const { redis, prefix } = testRedis()
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {})
     cleanups.push(async () => {
-      warn.mockRestore()
+      printed.mockRestore()
       await removeKeys(redis, prefix)
       redis.disconnect()
     })
@@ -426,6 +436,6 @@ describe('createRedisRelay options', () => {
     await relay.flush()
     expect((await collect(relay.subscribe('h'))).map((e) => e.seq)).toEqual([3])
     expect(calls).toBe(2)
-    await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(2))
+    await vi.waitFor(() => expect(printed).toHaveBeenCalledTimes(2))
   })
 })

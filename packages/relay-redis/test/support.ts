@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import type { TurnEvent } from '@opencode-kit/core'
+import type { ErrorContext, TurnEvent } from '@opencode-kit/core'
 import { Redis } from 'ioredis'
 import { redisUrl } from '../../../test-utils/services.js'
-import type { RelayError, RelayErrorContext } from '../src/index.js'
 
 /**
  * A client of the shared Redis whose connections carry a name unique to the test, so the test can
@@ -60,11 +59,12 @@ export async function collect(events: AsyncIterable<TurnEvent>): Promise<TurnEve
   return seen
 }
 
-/** An onError hook that records what it is told. */
+/** An onError hook that records what it is told; `context.operation` is the relay's `action`. */
 export function recordErrors() {
-  const errors: Array<{ error: RelayError; context: RelayErrorContext }> = []
+  const errors: Array<{ error: Error; context: ErrorContext & { operation: unknown } }> = []
   return {
     errors,
-    onError: (error: RelayError, context: RelayErrorContext) => void errors.push({ error, context }),
+    onError: (error: unknown, context: ErrorContext) =>
+      void errors.push({ error: error as Error, context: { ...context, operation: context.action } }),
   }
 }

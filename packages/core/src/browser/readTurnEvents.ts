@@ -1,5 +1,5 @@
 import type { TurnEvent } from '../host/TurnEvent.js'
-import { type Clock, systemClock } from '../wire/Clock.js'
+import { type Clock, systemClock } from '../support/Clock.js'
 import { BadRequestError, ConnectionError, ServerError } from '../wire/errors.js'
 import { SseDecoder } from '../wire/SseDecoder.js'
 

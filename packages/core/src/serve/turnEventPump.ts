@@ -1,5 +1,7 @@
 import type { TurnEvent } from '../host/TurnEvent.js'
-import { type Clock, systemClock } from '../wire/Clock.js'
+import { type Clock, systemClock } from '../support/Clock.js'
+import type { ErrorHook } from '../support/ErrorHook.js'
+import { reportError } from '../support/reportError.js'
 import { HEARTBEAT_FRAME, turnEventFrame } from './turnEventFrame.js'
 
 /**
@@ -22,8 +24,11 @@ export interface EventStreamOptions {
   heartbeatMs?: number
   /** Extra response headers (CORS, cookies…). */
   headers?: Record<string, string>
-  /** Told when the source throws; the stream then ends (the client reconnects). Default: `console.warn`. */
-  onError?: (error: unknown) => unknown
+  /**
+   * Told when the source throws (`feature: 'opencode.serve'`); the stream then ends and the client
+   * reconnects. Default: `warnOnConsole`.
+   */
+  onError?: ErrorHook
   /** The source of time for heartbeats (`ManualClock` in tests). */
   clock?: Clock
 }
@@ -51,8 +56,6 @@ export function createTurnEventPump(
 ): TurnEventPump {
   const clock = options.clock ?? systemClock
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
-  const onError =
-    options.onError ?? ((error: unknown) => console.warn('[opencode-kit] event stream source failed:', error))
   const controller = new AbortController()
   let iterator: AsyncIterator<TurnEvent> | undefined
   let pending: Promise<IteratorResult<TurnEvent>> | undefined
@@ -105,14 +108,13 @@ export function createTurnEventPump(
         if (event.type === 'finish') close()
         return turnEventFrame(event)
       } catch (error) {
-        if (!over) {
-          try {
-            const reported = onError(error) as PromiseLike<unknown> | undefined
-            reported?.then?.(undefined, () => {})
-          } catch {
-            // a failing hook changes nothing: the stream ends
-          }
-        }
+        if (!over)
+          reportError(options.onError, error, {
+            feature: 'opencode.serve',
+            action: 'source',
+            severity: 'warning',
+            handled: true,
+          })
         close()
         return undefined
       }

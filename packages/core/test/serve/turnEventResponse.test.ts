@@ -120,7 +120,10 @@ describe('turnEventResponse', () => {
     }
     const response = turnEventResponse(failing(), { onError })
     expect(await response.text()).toBe(framesOf(turnEvents(0).slice(0, 1)))
-    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'redis gone' }))
+    expect(onError).toHaveBeenCalledWith(
+      expect.objectContaining({ message: 'redis gone' }),
+      expect.objectContaining({ feature: 'opencode.serve', action: 'source' }),
+    )
   })
 
   it('merges extra headers', () => {
