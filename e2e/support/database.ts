@@ -9,8 +9,12 @@ import type { MessagePort, RecordPort, RowId } from '@opencode-kit/core'
 import knexFactory, { type Knex } from 'knex'
 import { postgresUrl } from '../../test-utils/services.js'
 
-export const E2E_DATABASES = ['sqlite', 'postgres'] as const
-export type E2eDatabase = (typeof E2E_DATABASES)[number]
+const ALL_DATABASES = ['sqlite', 'postgres'] as const
+export type E2eDatabase = (typeof ALL_DATABASES)[number]
+/** The databases the turn suite runs on: both, or those `E2E_DATABASES` names (the version matrix uses sqlite). */
+export const E2E_DATABASES: readonly E2eDatabase[] = process.env.E2E_DATABASES
+  ? ALL_DATABASES.filter((name) => process.env.E2E_DATABASES?.split(',').includes(name))
+  : ALL_DATABASES
 
 export interface TurnDatabase {
   knex: Knex

@@ -3,7 +3,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Client, type CreateSessionInput, Session, Turn, type TurnOptions } from '@opencode-kit/core'
+import {
+  Client,
+  type CreateSessionInput,
+  type PermissionRule,
+  Session,
+  Turn,
+  type TurnOptions,
+} from '@opencode-kit/core'
 import { fsStorage } from '@opencode-kit/storage-fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { E2E_DATABASES, openTurnDatabase, type TurnDatabase } from '../support/database.js'
@@ -45,11 +52,20 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
 
   async function runTurn(
     queryText: string,
-    options: { subjectId?: string | number; turn?: Partial<TurnOptions> } = {},
+    options: {
+      subjectId?: string | number
+      turn?: Partial<TurnOptions>
+      permissions?: PermissionRule[]
+    } = {},
   ) {
     const subjectId = options.subjectId ?? (await db.insertSubject('e2e'))
     const messageId = await db.insertMessage(subjectId)
-    const session = new Session({ subject: await db.records.load(subjectId), records: db.records, client })
+    const session = new Session({
+      subject: await db.records.load(subjectId),
+      records: db.records,
+      client,
+      permissionsFor: () => options.permissions,
+    })
     const trace: [string, Record<string, unknown>][] = []
     const result = await new Turn({
       message: messageId,
@@ -69,7 +85,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     return { result, row, subject, trace, names: trace.map(([n]) => n), messageId, subjectId }
   }
 
-  it('plain reply: completed, content and cost persisted', async () => {
+  it('[plain-text] plain reply: completed, content and cost persisted', async () => {
     const { result, row, names } = await runTurn('Say hello')
     expect(result.status).toBe('completed')
     expect(row.status).toBe('completed')
@@ -79,7 +95,35 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     expect(names).toEqual(['response.started', 'session.created', 'stream.completed', 'turn.finished'])
   })
 
-  it('write tool then final text: the file is attached through storage', async () => {
+  it('[reasoning] reasoning before the text: the row keeps the reasoning part and the final text', async () => {
+    const { result, row } = await runTurn('Think first [reasoning]')
+    expect(result.status).toBe('completed')
+    expect(row.content?.trim()).toBe(FINAL_TEXT)
+    const reasoning = row.parts?.find((part) => part.type === 'reasoning')
+    expect(String(reasoning?.content).trim()).toBe('Thinking it through.')
+  })
+
+  it('[permission-ask] a bash call waits for permission; answered once, the tool runs and the turn completes', async () => {
+    const asked: string[] = []
+    const { result, row } = await runTurn('Run a step [steps 1]', {
+      permissions: [{ permission: 'bash', pattern: '*', action: 'ask' }],
+      turn: {
+        observe: (reply) =>
+          reply.addObserver({
+            permissionAsked: ({ request }) => {
+              asked.push(request.requestId)
+              void client.replyPermission({ requestId: request.requestId, reply: 'once' })
+            },
+          }),
+      },
+    })
+    expect(asked).toHaveLength(1)
+    expect(result.status).toBe('completed')
+    expect(row.content?.trim()).toBe(FINAL_TEXT)
+    expect(row.toolCalls?.map((part) => [part.tool, part.status])).toEqual([['bash', 'completed']])
+  })
+
+  it('[write-tool] write tool then final text: the file is attached through storage', async () => {
     const { result, row, messageId } = await runTurn('Write the notes [write notes.md]')
     expect(result.status).toBe('completed')
     expect(row.content?.trim()).toBe(FINAL_TEXT)
@@ -91,7 +135,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     expect(readFileSync(String(path), 'utf8')).toContain('Written by the fake model.')
   })
 
-  it('todowrite: the todo list survives the authoritative final poll', async () => {
+  it('[todowrite] the todo list survives the authoritative final poll', async () => {
     const { result, row } = await runTurn('Plan it [todo]')
     expect(result.status).toBe('completed')
     const todoPart = row.parts?.find((part) => part.tool === 'todowrite')
@@ -100,7 +144,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     expect(todos?.[0]).toMatchObject({ content: expect.any(String), status: expect.any(String) })
   })
 
-  it('multi-step tool loop: cost and tokens summed over every step', async () => {
+  it('[multi-step] tool loop: cost and tokens summed over every step', async () => {
     const { result, row, subject } = await runTurn('Run the steps [steps 3]')
     expect(result.status).toBe('completed')
     const messages = await client.getMessages(String(subject.opencodeSessionId))
@@ -113,7 +157,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     expect(row.toolCalls).toHaveLength(3)
   })
 
-  it('the LLM answers 400: the turn ends error with the upstream reason', async () => {
+  it('[llm-400] the LLM answers 400: the turn ends error with the upstream reason', async () => {
     const { result, row, trace } = await runTurn('Fail please [llm400]')
     expect(result.status).toBe('error')
     expect(row.status).toBe('error')
@@ -124,7 +168,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     })
   })
 
-  it('the LLM answers 500: observers see the retries, the turn deadline ends it as error, upstream aborted', async () => {
+  it('[llm-500-retries] the LLM answers 500: observers see the retries, the turn deadline ends it as error, upstream aborted', async () => {
     let retries = 0
     const { result, row, names, subject } = await runTurn('Keep failing [llm500]', {
       turn: {
@@ -140,7 +184,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     expect(client.aborted).toContain(subject.opencodeSessionId)
   }, 60_000)
 
-  it('cancel mid-stream: the row ends cancelled with the partial text, upstream aborted', async () => {
+  it('[abort-mid-stream] cancel mid-stream: the row ends cancelled with the partial text, upstream aborted', async () => {
     const stop = new AbortController()
     const { result, row, subject } = await runTurn('Talk slowly [slow]', {
       turn: {
@@ -160,7 +204,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     expect(client.aborted).toContain(subject.opencodeSessionId)
   })
 
-  it('a session deleted upstream between two turns is recreated once, loudly, and the prompt re-sent', async () => {
+  it('[deleted-session] a session deleted upstream between two turns is recreated once, loudly, and the prompt re-sent', async () => {
     const first = await runTurn('First turn')
     expect(first.result.status).toBe('completed')
     const oldSession = String(first.subject.opencodeSessionId)
