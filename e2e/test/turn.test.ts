@@ -172,7 +172,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     let retries = 0
     const { result, row, names, subject } = await runTurn('Keep failing [llm500]', {
       turn: {
-        stream: { timeoutMs: 6000 },
+        stream: { timeoutMs: 10_000 },
         finalExchangeTimeoutMs: 1000,
         observe: (reply) => reply.addObserver({ sessionRetried: () => retries++ }),
       },
