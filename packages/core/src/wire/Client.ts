@@ -7,24 +7,20 @@ import {
   AbortError,
   BadRequestError,
   ConnectionError,
-  IdleStreamError,
   InvalidArgumentError,
   OpencodeError,
   ServerError,
   SessionNotFoundError,
-  StaleSessionError,
   TimeoutError,
+  UpstreamError,
+  type UpstreamErrorInfo,
 } from './errors.js'
 import { mergeFinalExchange } from './mergeFinalExchange.js'
-import { Reply, type ReplyResult } from './Reply.js'
+import { Reply, type ReplyResult, type Usage } from './Reply.js'
 import type { ReplyObserver } from './ReplyObserver.js'
-import { SseDecoder } from './SseDecoder.js'
-import {
-  closesAfterConnected,
-  isSessionNotFoundError,
-  type LegacyEventRoute,
-  unwrapGlobalEventFrame,
-} from './serverLineDifferences.js'
+import type { EventFeed } from './stream/EventFeed.js'
+import { EventHub } from './stream/EventHub.js'
+import { SessionStream, type SessionStreamSettings } from './stream/SessionStream.js'
 import {
   isObject,
   type JsonObject,
@@ -33,9 +29,11 @@ import {
   type OpencodeSession,
   type PermissionRule,
 } from './types.js'
+import { LegacyEventFeed } from './v1/LegacyEventFeed.js'
 import type {
   CallOptions,
   CreateSessionInput,
+  EventDeadlines,
   EventsOptions,
   MalformedFrame,
   PromptInput,
@@ -87,6 +85,28 @@ export interface ClientOptions {
   onTrace?: TraceHook
 }
 
+/** Options of {@link Client.stream}: the prompt's options, the stream's deadlines, an observer. */
+export interface StreamOptions extends Omit<PromptOptions, 'timeoutMs'> {
+  /** The stream's overall deadline in ms (default 600 000); the same as `deadlines.overallMs`. */
+  timeoutMs?: number
+  /** The stream's deadlines (see {@link EventDeadlines}). */
+  deadlines?: EventDeadlines
+  /** Delay before reconnecting after a dropped connection (default 100 ms). */
+  reconnectDelayMs?: number
+  /** The final poll of the messages may take this long (default 10 000 ms); then the streamed reply stands. */
+  finalPollTimeoutMs?: number
+  /** Sees every change of the reply as it streams. */
+  observer?: ReplyObserver
+  /** Clock for the stream's deadlines (default: the client's). */
+  clock?: Clock
+}
+
+/** What {@link Client.stream} resolves with: the reply's parts and texts, and the turn's usage. */
+export interface StreamResult extends ReplyResult {
+  /** Cost and tokens summed over every model step of the turn. */
+  usage: Usage
+}
+
 const DEFAULT_BASE_URL = 'http://localhost:4096'
 const FALLBACK_MESSAGES: Record<string, string> = {
   404: 'Session not found',
@@ -96,17 +116,6 @@ const FALLBACK_MESSAGES: Record<string, string> = {
 
 const env = (name: string): string | undefined =>
   (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name]
-
-/** Marks an error thrown by a caller's callback, so the stream loop re-throws it instead of reconnecting. */
-class CallbackFailure {
-  constructor(readonly error: unknown) {}
-}
-
-const RACE_SETTLED = Symbol('race settled')
-const TRANSPORT = Symbol('transport')
-type TransportFailure = { [TRANSPORT]: true; cause: unknown }
-const transport = (cause: unknown): TransportFailure => ({ [TRANSPORT]: true, cause })
-const isTransport = (value: unknown): value is TransportFailure => isObject(value) && TRANSPORT in value
 
 /**
  * The typed HTTP + SSE client for an OpenCode server. Every call takes an `AbortSignal`; every
@@ -127,18 +136,22 @@ export class Client implements WireClient {
   readonly baseUrl: string
   /** The parsed base URL: its path is the prefix of every endpoint, its query goes on every request. */
   private readonly base: URL
+  /** The server's address for messages: no query (it may hold a token). */
+  private readonly where: string
   private readonly options: ClientOptions
   private readonly fetchImpl: typeof fetch
   /** The clock for deadlines and delays. */
   readonly clock: Clock
-  /** Where session events come from: `/event`, or `/global/event` on a server whose `/event` is broken. */
-  private eventRoute: LegacyEventRoute = '/event'
+  /** The event subscriptions open now, one per clock (see {@link Client.events}). */
+  private readonly hubs = new Map<Clock, EventHub>()
+  private legacyFeed: LegacyEventFeed | undefined
 
   /** A client for one OpenCode server; nothing is sent until a method is called. */
   constructor(options: ClientOptions = {}) {
     this.options = options
     this.base = parseBaseUrl(options.baseUrl ?? env('OPENCODE_URL') ?? DEFAULT_BASE_URL)
-    this.baseUrl = `${this.base.origin}${this.base.pathname.replace(/\/+$/, '')}${this.base.search}`
+    this.where = `${this.base.origin}${this.base.pathname.replace(/\/+$/, '')}`
+    this.baseUrl = `${this.where}${this.base.search}`
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
     this.clock = options.clock ?? systemClock
   }
@@ -296,10 +309,18 @@ export class Client implements WireClient {
    * prompt there, so no event is missed); reconnects transparently after a dropped connection
    * (events between two connections are not replayed by the server: resync from
    * {@link Client.getMessages} after a gap), and gates each new connection on its own
-   * `server.connected`. Ends with a typed error: {@link TimeoutError} (overall deadline),
-   * {@link StaleSessionError} (no session event in time), {@link IdleStreamError},
-   * {@link AbortError}, {@link ServerError} (a non-2xx event stream, an oversized frame). Leaving
-   * the loop early closes the subscription.
+   * `server.connected`.
+   *
+   * Every stream of this client (with the same clock) shares ONE event subscription: the server
+   * sends each subscription every event of its directory, so N turns with N subscriptions would
+   * parse N × all events. The subscription opens with the first stream and closes after the last.
+   *
+   * Ends with a typed error: {@link TimeoutError} (overall deadline), {@link StaleSessionError}
+   * (no session event in time), {@link IdleStreamError}, {@link AbortError}, {@link ConnectionError}
+   * (the first connection refused: the server is not there), {@link SessionNotFoundError},
+   * {@link ServerError} (a non-2xx event stream, an oversized frame). A consumer that falls more
+   * than 50 000 events behind ends it with an {@link OpencodeError}. Leaving the loop early closes
+   * the subscription.
    *
    * @example
    * ```ts
@@ -314,355 +335,180 @@ export class Client implements WireClient {
    * ```
    */
   events(sessionId: string, options: EventsOptions = {}): AsyncIterable<OpencodeEvent> {
-    const deadlines = options.deadlines ?? {}
-    const blocked = options.blocked
-    return iterateCallbacks<OpencodeEvent>((onEvent, closed) =>
-      this.streamEvents(
-        {
-          sessionId,
-          signal: options.signal ? AbortSignal.any([options.signal, closed]) : closed,
-          clock: options.clock,
-          timeoutMs: deadlines.overallMs,
-          firstEventTimeoutMs: deadlines.firstEventMs,
-          idleStreamTimeoutMs: deadlines.idleMs,
-          readTimeoutMs: deadlines.readMs,
-          connectTimeoutMs: deadlines.connectMs,
-          reconnectDelayMs: options.reconnectDelayMs,
-          reply: blocked
-            ? {
-                get promptBlocked() {
-                  return blocked()
-                },
-              }
-            : undefined,
-          onSubscribed: options.onceConnected
-            ? async () => (await options.onceConnected?.()) !== false
-            : undefined,
-        },
-        onEvent,
-      ),
-    )
+    const clock = options.clock ?? this.clock
+    return new SessionStream(this.streamSettings(sessionId, options, clock), () => this.hubFor(clock))
   }
 
   /**
-   * @deprecated Use {@link Client.events}.
+   * @deprecated Use {@link Client.events}, the same stream as an async iterable.
    *
-   * Follow `GET /event` for one session until it goes idle. Subscribes first and calls
-   * `onSubscribed` once after the first `server.connected` (send the prompt there, so no event is
-   * missed); reconnects transparently on transport errors and on a clean end of the stream, without
-   * ever calling `onSubscribed` again. Errors thrown by `onSubscribed`, `onActivityTick` or
-   * `onEvent` propagate unchanged.
+   * Follow one session's events until it goes idle, calling `onActivityTick` then `onEvent` for
+   * each; `onSubscribed` runs once the subscription is live (a truthy return restarts the
+   * deadlines). Errors thrown by the callbacks propagate unchanged.
    */
   async streamEvents(
     options: StreamEventsOptions,
     onEvent: (event: OpencodeEvent) => void | Promise<void>,
   ): Promise<void> {
     const clock = options.clock ?? this.clock
-    const fetchImpl = options.fetch ?? this.fetchImpl
-    const maxFrameSize = options.maxFrameSize ?? this.options.maxFrameSize
-    const onMalformedFrame = options.onMalformedFrame ?? this.options.onMalformedFrame
-    const timeoutMs = options.timeoutMs ?? 600_000
-    const firstEventTimeoutMs = options.firstEventTimeoutMs ?? 120_000
-    const readTimeoutMs = options.readTimeoutMs ?? 30_000
-    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
-    const reconnectDelayMs = options.reconnectDelayMs ?? 100
-    const idleStreamTimeoutMs = options.idleStreamTimeoutMs
-    const signal = options.signal
-    const sessionId = options.sessionId
-    let overallDeadline = clock.now() + timeoutMs
-    let firstEventDeadline = clock.now() + firstEventTimeoutMs
-    let sessionEventSeen = false
-    let lastSessionEventAt = clock.now()
-    let subscribeAttempted = false
-
-    const abortError = () => new AbortError('The event stream was aborted', { cause: signal?.reason })
-    const checkDeadlines = () => {
-      if (signal?.aborted) throw abortError()
-      const now = clock.now()
-      const blocked = options.reply?.promptBlocked === true
-      if (now >= overallDeadline) {
-        // A pending question or permission can take a human many minutes: push, don't fire.
-        if (blocked) overallDeadline = now + timeoutMs
-        else throw new TimeoutError(`No terminal event for session ${sessionId} within ${timeoutMs} ms`)
-      }
-      if (!sessionEventSeen && now >= firstEventDeadline) {
-        throw new StaleSessionError(`No event for session ${sessionId} within ${firstEventTimeoutMs} ms`)
-      }
-      if (idleStreamTimeoutMs !== undefined && sessionEventSeen && !blocked) {
-        if (now - lastSessionEventAt >= idleStreamTimeoutMs) {
-          throw new IdleStreamError(`Session ${sessionId} went silent for ${idleStreamTimeoutMs} ms`)
-        }
-      }
-    }
-    const nextDeadlineIn = () => {
-      const now = clock.now()
-      let next = overallDeadline
-      if (!sessionEventSeen) next = Math.min(next, firstEventDeadline)
-      // A suspended idle window must not count: a past deadline would make every wait zero (a busy loop).
-      if (idleStreamTimeoutMs !== undefined && sessionEventSeen && options.reply?.promptBlocked !== true)
-        next = Math.min(next, lastSessionEventAt + idleStreamTimeoutMs)
-      return Math.max(0, next - now)
-    }
-    /**
-     * Wait for `work`, but wake up at the nearest deadline (or after `maxWaitMs`) and when the
-     * caller aborts, so a silent connection still times out on an injected clock.
-     */
-    const race = async <T>(work: Promise<T>, maxWaitMs: number): Promise<{ value: T } | 'tick'> => {
-      const timer = new AbortController()
-      const settled = work.then((value) => ({ value }))
-      settled.catch(() => {}) // a connection abandoned after a tick may still reject later
-      const tick = clock.sleep(Math.min(nextDeadlineIn(), Math.max(0, maxWaitMs)), timer.signal).then(
-        () => 'tick' as const,
-        () => 'tick' as const,
-      )
-      const aborted = new Promise<'tick'>((resolve) => {
-        if (signal?.aborted) resolve('tick')
-        signal?.addEventListener('abort', () => resolve('tick'), { once: true, signal: timer.signal })
-      })
-      try {
-        return await Promise.race([settled, tick, aborted])
-      } finally {
-        timer.abort(RACE_SETTLED) // a shared reason: no DOMException (and its stack) per read
-      }
-    }
-    const skipFrame = (data: string, error: unknown) => {
-      reportError(
-        this.options.onError,
-        new ServerError(`Malformed SSE frame skipped: ${data.slice(0, 200)}`, { cause: error }),
-        { feature: 'opencode.stream', action: 'parse_frame', handled: true, severity: 'warning', sessionId },
-      )
-      if (!onMalformedFrame) return
-      try {
-        onMalformedFrame({ data, error, sessionId })
-      } catch (hookError) {
-        reportError(this.options.onError, hookError, {
-          feature: 'opencode.stream',
-          action: 'on_malformed_frame',
-          handled: true,
-          sessionId,
-        })
-      }
-    }
-
-    const handle = (event: OpencodeEvent): boolean | Promise<boolean> => {
-      const type = event.type
-      const props = event.properties
-      if (type !== 'server.connected' && type !== 'server.heartbeat') {
-        if (props.sessionID !== sessionId && !belongsTo(event, sessionId)) return false
-        if (isSessionNotFoundError(event))
-          throw new SessionNotFoundError(`Session not found: ${sessionId} (reported on the event stream)`, {
-            body: props.error,
-          })
-        if (!type.startsWith('server.')) {
-          sessionEventSeen = true
-          // Only the idle window needs the time of every event.
-          if (idleStreamTimeoutMs !== undefined) lastSessionEventAt = clock.now()
-        }
-      }
-      const terminal =
-        type === 'session.idle' ||
-        (type === 'session.status' &&
-          (props.status === 'idle' || (isObject(props.status) && props.status.type === 'idle')))
-      // Await only what returns a promise: two awaits per event cost more than decoding it.
-      let pending: PromiseLike<unknown> | undefined
-      try {
-        const ticked = options.onActivityTick?.(event)
-        if (isThenable(ticked)) {
-          pending = Promise.resolve(ticked).then(() => onEvent(event))
-        } else {
-          const handled = onEvent(event)
-          if (isThenable(handled)) pending = handled
-        }
-      } catch (error) {
-        throw new CallbackFailure(error)
-      }
-      if (!pending) return terminal
-      return Promise.resolve(pending).then(
-        () => terminal,
-        (error: unknown) => {
-          throw new CallbackFailure(error)
+    const reply = options.reply
+    const onSubscribed = options.onSubscribed
+    const settings = this.streamSettings(
+      options.sessionId,
+      {
+        signal: options.signal,
+        clock,
+        reconnectDelayMs: options.reconnectDelayMs,
+        blocked: reply ? () => reply.promptBlocked === true : undefined,
+        onceConnected: onSubscribed ? async () => Boolean(await onSubscribed()) : undefined,
+        deadlines: {
+          overallMs: options.timeoutMs,
+          firstEventMs: options.firstEventTimeoutMs,
+          idleMs: options.idleStreamTimeoutMs,
+          readMs: options.readTimeoutMs,
+          connectMs: options.connectTimeoutMs,
         },
-      )
-    }
-
-    for (;;) {
-      checkDeadlines()
-      const connection = new AbortController()
-      const onAbort = () => connection.abort(signal?.reason)
-      signal?.addEventListener('abort', onAbort, { once: true })
-      let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
-      try {
-        const connectStartedAt = clock.now()
-        const route = this.eventRoute
-        const responsePromise = fetchImpl(this.url(route, true), {
-          headers: { ...this.headers(), accept: 'text/event-stream' },
-          signal: connection.signal,
-        })
-        let response: Response | undefined
-        while (response === undefined) {
-          let outcome: { value: Response } | 'tick'
-          try {
-            outcome = await race(responsePromise, connectStartedAt + connectTimeoutMs - clock.now())
-          } catch (error) {
-            if (signal?.aborted) throw abortError()
-            throw transport(error)
-          }
-          if (outcome === 'tick') {
-            checkDeadlines()
-            if (clock.now() - connectStartedAt >= connectTimeoutMs)
-              throw transport(
-                new TimeoutError(`Connecting to the event stream took over ${connectTimeoutMs} ms`),
-              )
-            continue
-          }
-          response = outcome.value
-        }
-        if (!response.ok || !response.body) {
-          const text = await readText(response, connection.signal).catch(() => '')
-          throw new ServerError(`Event stream failed (HTTP ${response.status}): ${text.slice(0, 200)}`, {
-            status: response.status,
-            body: text,
-          })
-        }
-        // Read the bytes directly (no pipe): chunks that arrived before a transport error are kept.
-        reader = response.body.getReader()
-        const utf8 = new TextDecoder()
-        const decoder = new SseDecoder({ maxFrameSize })
-        let connected = false
-        let framesAfterConnected = 0
-        let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined
-        let lastChunkAt = clock.now()
-        for (;;) {
-          checkDeadlines()
-          let outcome: { value: ReadableStreamReadResult<Uint8Array> } | 'tick' | undefined
-          if (!pendingRead) {
-            // Fast path: bytes already buffered resolve the read at once, and then arming deadline
-            // timers for it (per chunk) would cost more than reading it.
-            const read = reader.read()
-            pendingRead = read
-            read.then(
-              (value) => {
-                if (pendingRead === read) outcome = { value }
-              },
-              () => {},
-            )
-            await undefined
-          }
-          try {
-            outcome ??= await race(pendingRead, lastChunkAt + readTimeoutMs - clock.now())
-          } catch (error) {
-            if (signal?.aborted) throw abortError()
-            throw transport(error)
-          }
-          if (outcome === 'tick') {
-            checkDeadlines()
-            if (clock.now() - lastChunkAt >= readTimeoutMs)
-              throw transport(new TimeoutError(`No bytes on the event stream for ${readTimeoutMs} ms`))
-            continue
-          }
-          pendingRead = undefined
-          if (outcome.value.done) {
-            // A clean end without idle: reconnect — to /global/event when /event is the broken one.
-            if (connected && closesAfterConnected(route, framesAfterConnected))
-              this.followGlobalEvents(sessionId)
-            break
-          }
-          lastChunkAt = clock.now()
-          for (const frame of decoder.feed(utf8.decode(outcome.value.value, { stream: true }))) {
-            let event: OpencodeEvent
-            try {
-              event = unwrapGlobalEventFrame(JSON.parse(frame.data)) as OpencodeEvent
-            } catch (error) {
-              skipFrame(frame.data, error)
-              continue
-            }
-            if (!isObject(event) || typeof event.type !== 'string') {
-              skipFrame(frame.data, new ServerError('The frame is not an event object'))
-              continue
-            }
-            if (!isObject(event.properties)) event.properties = {}
-            if (connected) framesAfterConnected++
-            if (!connected) {
-              // Nothing is yielded before the connection's first server.connected.
-              if (event.type !== 'server.connected') continue
-              connected = true
-              if (!subscribeAttempted) {
-                // Marked before the call: a prompt that may have been delivered is never sent twice.
-                subscribeAttempted = true
-                let accepted: unknown
-                try {
-                  accepted = await options.onSubscribed?.()
-                } catch (error) {
-                  throw new CallbackFailure(error)
-                }
-                if (accepted) {
-                  overallDeadline = clock.now() + timeoutMs
-                  firstEventDeadline = clock.now() + firstEventTimeoutMs
-                }
-              }
-            }
-            const terminal = handle(event)
-            if (terminal === true || (terminal !== false && (await terminal))) return
-          }
-        }
-      } catch (error) {
-        if (error instanceof CallbackFailure) throw error.error
-        if (!isTransport(error)) throw error
-      } finally {
-        signal?.removeEventListener('abort', onAbort)
-        connection.abort()
-        reader?.cancel().catch(() => {})
-      }
-      checkDeadlines()
-      try {
-        await clock.sleep(Math.min(reconnectDelayMs, nextDeadlineIn()), signal)
-      } catch {
-        throw abortError()
-      }
+      },
+      clock,
+    )
+    if (options.onMalformedFrame) settings.onMalformedFrame = options.onMalformedFrame
+    // A stream with its own fetch or frame cap cannot share the client's subscription.
+    const own = options.fetch !== undefined || options.maxFrameSize !== undefined
+    const hubFor = own
+      ? () => new EventHub(this.eventFeed(options.fetch, options.maxFrameSize), clock, () => {})
+      : () => this.hubFor(clock)
+    for await (const event of new SessionStream(settings, hubFor)) {
+      await options.onActivityTick?.(event)
+      await onEvent(event)
     }
   }
 
   /**
    * Convenience: prompt a session and stream its reply. Subscribes, sends the prompt once, applies
    * every event to a {@link Reply} (`onPart` is notified of text deltas), then merges the final
-   * messages (best effort) and returns the result.
+   * messages and returns the result with the turn's usage (cost and tokens summed over every model
+   * step). The final poll is bounded by `finalPollTimeoutMs` (10 s) and best effort: when it fails
+   * or times out the streamed reply stands; an abort still rejects with {@link AbortError}.
+   *
+   * Rejects with {@link UpstreamError} when the session reported an error (`session.error`: the
+   * model provider failed, or the turn was aborted upstream); its `result` holds what was streamed.
+   *
+   * @example
+   * ```ts
+   * const result = await client.stream(sessionId, 'Summarize the ticket', { signal }, ({ delta }) => process.stdout.write(delta))
+   * console.log(result.fullText, result.usage.cost)
+   * ```
    */
   async stream(
     sessionId: string,
     text: string,
-    options: PromptOptions &
-      Omit<StreamEventsOptions, 'sessionId' | 'onSubscribed' | 'reply'> & { observer?: ReplyObserver } = {},
+    options: StreamOptions = {},
     onPart?: (event: { part: unknown; index: number; delta: string }) => void,
-  ): Promise<ReplyResult> {
-    const reply = new Reply({ clock: this.clock, onError: this.options.onError })
-    if (options.observer) reply.addObserver(options.observer)
+  ): Promise<StreamResult> {
+    const {
+      observer,
+      deadlines,
+      reconnectDelayMs,
+      finalPollTimeoutMs = 10_000,
+      timeoutMs,
+      clock,
+      signal,
+      ...prompt
+    } = options
+    const reply = new Reply({ clock: clock ?? this.clock, onError: this.options.onError })
+    if (observer) reply.addObserver(observer)
     if (onPart) reply.addObserver({ partChanged: onPart })
-    await this.streamEvents(
-      {
-        ...options,
-        sessionId,
-        reply,
-        onSubscribed: async () => {
-          // `timeoutMs` here is the stream's overall deadline, not the prompt request's timeout.
-          await this.sendMessageAsync(sessionId, text, { ...options, timeoutMs: undefined })
-          return true
-        },
-      },
-      (event) => reply.apply(event),
-    )
+    let upstream: UpstreamErrorInfo | undefined
+    for await (const event of this.events(sessionId, {
+      signal,
+      clock,
+      reconnectDelayMs,
+      blocked: () => reply.promptBlocked,
+      deadlines: { overallMs: timeoutMs, ...deadlines },
+      onceConnected: () => this.prompt(sessionId, { ...prompt, text, signal }),
+    })) {
+      reply.apply(event)
+      if (event.type === 'session.error') upstream = upstreamErrorOf(event.properties.error)
+    }
+    const usage = reply.usage
     try {
-      const merged = mergeFinalExchange(
-        reply.parts,
-        await this.getMessages(sessionId, { signal: options.signal }),
-      )
+      const messages = await this.getMessages(sessionId, { signal, timeoutMs: finalPollTimeoutMs })
+      const merged = mergeFinalExchange(reply.parts, messages)
       if (merged.length > 0) {
         reply.syncRecoveredParts(merged)
         if (JSON.stringify(reply.parts) !== JSON.stringify(merged)) reply.replaceParts(merged)
       }
-    } catch {
-      // Best effort: the streamed reply stands.
+    } catch (error) {
+      if (signal?.aborted) throw new AbortError('The stream was aborted', { cause: signal.reason })
+      reportError(this.options.onError, error, {
+        feature: 'opencode.stream',
+        action: 'final_poll',
+        handled: true,
+        severity: 'warning',
+        sessionId,
+      })
     }
-    return reply.result
+    const result: StreamResult = { ...reply.result, usage }
+    if (upstream)
+      throw new UpstreamError(
+        `The session reported an error: ${[upstream.name, upstream.message].filter(Boolean).join(': ')}`,
+        { ...upstream, result },
+      )
+    return result
+  }
+
+  /** The shared subscription of the streams on `clock` (made when none is open). */
+  private hubFor(clock: Clock): EventHub {
+    const open = this.hubs.get(clock)
+    if (open && !open.closed) return open
+    const hub: EventHub = new EventHub(this.eventFeed(), clock, () => {
+      if (this.hubs.get(clock) === hub) this.hubs.delete(clock)
+    })
+    this.hubs.set(clock, hub)
+    return hub
+  }
+
+  /** The event feed of this client (or, with overrides, a private one). */
+  private eventFeed(fetchImpl?: typeof fetch, maxFrameSize?: number): EventFeed {
+    if (fetchImpl === undefined && maxFrameSize === undefined) {
+      this.legacyFeed ??= this.newLegacyFeed(this.fetchImpl, this.options.maxFrameSize)
+      return this.legacyFeed
+    }
+    return this.newLegacyFeed(fetchImpl ?? this.fetchImpl, maxFrameSize ?? this.options.maxFrameSize)
+  }
+
+  private newLegacyFeed(fetchImpl: typeof fetch, maxFrameSize: number | undefined): LegacyEventFeed {
+    return new LegacyEventFeed({
+      url: (route) => this.url(route, true),
+      headers: () => this.headers(),
+      fetch: fetchImpl,
+      maxFrameSize,
+      onError: this.options.onError,
+      where: this.where,
+    })
+  }
+
+  private streamSettings(sessionId: string, options: EventsOptions, clock: Clock): SessionStreamSettings {
+    const deadlines = options.deadlines ?? {}
+    return {
+      sessionId,
+      signal: options.signal,
+      onceConnected: options.onceConnected,
+      blocked: options.blocked,
+      deadlines: {
+        overallMs: deadlines.overallMs ?? 600_000,
+        firstEventMs: deadlines.firstEventMs ?? 120_000,
+        idleMs: deadlines.idleMs ?? Number.POSITIVE_INFINITY,
+        blockedMs: deadlines.blockedMs ?? 3_600_000,
+      },
+      readMs: deadlines.readMs ?? 30_000,
+      connectMs: deadlines.connectMs ?? 10_000,
+      reconnectDelayMs: options.reconnectDelayMs ?? 100,
+      maxQueuedEvents: 50_000,
+      clock,
+      onError: this.options.onError,
+      onMalformedFrame: this.options.onMalformedFrame,
+    }
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────────
@@ -680,25 +526,6 @@ export class Client implements WireClient {
       system: options.system,
       variant: options.variant,
     }
-  }
-
-  /** This server's `/event` ends right after `server.connected` (OpenCode 1.14.43–1.14.48): switch for good. */
-  private followGlobalEvents(sessionId: string): void {
-    if (this.eventRoute === '/global/event') return
-    this.eventRoute = '/global/event'
-    reportError(
-      this.options.onError,
-      new ServerError(
-        'The server ended GET /event right after server.connected (OpenCode 1.14.43–1.14.48, anomalyco/opencode#27391): following GET /global/event instead',
-      ),
-      {
-        feature: 'opencode.stream',
-        action: 'follow_global_events',
-        handled: true,
-        severity: 'warning',
-        sessionId,
-      },
-    )
   }
 
   private headers(): Record<string, string> {
@@ -761,7 +588,7 @@ export class Client implements WireClient {
           throw new AbortError(`${method} ${path} was aborted`, { cause: options.signal.reason })
         if (error instanceof OpencodeError) throw error
         throw new ConnectionError(
-          `Cannot reach OpenCode at ${this.base.origin}${this.base.pathname.replace(/\/+$/, '')}: ${(error as Error)?.message ?? error}`,
+          `Cannot reach OpenCode at ${this.where}: ${(error as Error)?.message ?? error}`,
           { cause: error },
         )
       } finally {
@@ -860,99 +687,14 @@ function readText(response: Response, signal: AbortSignal): Promise<string> {
   })
 }
 
-/**
- * Turn a callback-driven producer into an async iterable with backpressure: the producer's
- * `onEvent` promise settles only when the consumer asks for the next value, and leaving the loop
- * early aborts the producer.
- */
-function iterateCallbacks<T>(
-  produce: (onEvent: (value: T) => Promise<void>, closed: AbortSignal) => Promise<void>,
-): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<T> {
-      type Waiter = { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void }
-      let waiter: Waiter | undefined
-      let buffered: { value: T; taken: () => void } | undefined
-      let finished: { error?: unknown; failed: boolean } | undefined
-      let cancel: ((reason: unknown) => void) | undefined
-      const closed = new AbortController()
-      let started = false
-      const stopped = new Promise<never>((_resolve, reject) => {
-        cancel = reject
-      })
-      stopped.catch(() => {})
-      const settle = () => {
-        if (!waiter) return
-        const current = waiter
-        if (buffered) {
-          waiter = undefined
-          const { value, taken } = buffered
-          buffered = undefined
-          taken()
-          current.resolve({ value, done: false })
-        } else if (finished) {
-          waiter = undefined
-          if (finished.failed) {
-            const error = finished.error
-            finished = { failed: false }
-            current.reject(error)
-          } else current.resolve({ value: undefined, done: true })
-        }
-      }
-      const start = () => {
-        started = true
-        produce(
-          (value) =>
-            Promise.race([
-              new Promise<void>((taken) => {
-                buffered = { value, taken }
-                settle()
-              }),
-              stopped,
-            ]),
-          closed.signal,
-        ).then(
-          () => {
-            finished ??= { failed: false }
-            settle()
-          },
-          (error: unknown) => {
-            finished ??= { failed: true, error }
-            settle()
-          },
-        )
-      }
-      return {
-        next() {
-          return new Promise<IteratorResult<T>>((resolve, reject) => {
-            waiter = { resolve, reject }
-            if (!started) start()
-            else settle()
-          })
-        },
-        async return() {
-          finished = { failed: false }
-          cancel?.(new IteratorClosed())
-          closed.abort(new IteratorClosed())
-          buffered = undefined
-          return { value: undefined, done: true }
-        },
-      }
-    },
-  }
-}
-
-/** Why a producer stopped: the consumer left the loop. */
-class IteratorClosed extends Error {}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function'
-}
-
-function belongsTo(event: OpencodeEvent, sessionId: string): boolean {
-  const props = event.properties
-  if (props.sessionID === sessionId) return true
-  if (isObject(props.info) && props.info.sessionID === sessionId) return true
-  if (isObject(props.part) && props.part.sessionID === sessionId) return true
-  return false
+/** The flattened `error` of a `session.error` event. */
+function upstreamErrorOf(error: unknown): UpstreamErrorInfo {
+  const info: UpstreamErrorInfo = {}
+  if (!isObject(error)) return info
+  const data = isObject(error.data) ? error.data : {}
+  if (typeof error.name === 'string') info.name = error.name
+  if (typeof data.message === 'string') info.message = data.message
+  if (typeof data.statusCode === 'number') info.statusCode = data.statusCode
+  if (typeof data.isRetryable === 'boolean') info.retryable = data.isRetryable
+  return info
 }

@@ -19,6 +19,17 @@ import {
   type WirePart,
 } from './types.js'
 
+/** Cost and tokens of a turn, summed over every model step (`step-finish`). */
+export interface Usage {
+  /** USD, as the server priced it. */
+  cost: number
+  inputTokens: number
+  outputTokens: number
+  reasoningTokens: number
+  cacheReadTokens: number
+  cacheWriteTokens: number
+}
+
 /** What a reply distills to: the stored parts plus the joined texts and the finished tool parts. */
 export interface ReplyResult {
   /** The parts, as stored on the assistant message. */
@@ -68,6 +79,12 @@ export class Reply {
   totalInputTokens = 0
   /** Output tokens summed over every `step-finish`. */
   totalOutputTokens = 0
+  /** Reasoning tokens summed over every `step-finish`. */
+  totalReasoningTokens = 0
+  /** Prompt-cache reads summed over every `step-finish`. */
+  totalCacheReadTokens = 0
+  /** Prompt-cache writes summed over every `step-finish`. */
+  totalCacheWriteTokens = 0
   /** True once a text part grew (or a recovered text part was seen). */
   firstTextSeen = false
   /** The latest assistant message info (from `message.updated`). */
@@ -124,6 +141,18 @@ export class Reply {
   /** The distilled result of the parts so far. */
   get result(): ReplyResult {
     return Reply.distill(this.parts)
+  }
+
+  /** Cost and tokens so far, summed over every model step. */
+  get usage(): Usage {
+    return {
+      cost: this.totalCost,
+      inputTokens: this.totalInputTokens,
+      outputTokens: this.totalOutputTokens,
+      reasoningTokens: this.totalReasoningTokens,
+      cacheReadTokens: this.totalCacheReadTokens,
+      cacheWriteTokens: this.totalCacheWriteTokens,
+    }
   }
 
   /** True while a question or permission waits for an answer. */
@@ -192,6 +221,9 @@ export class Reply {
     this.totalCost = 0
     this.totalInputTokens = 0
     this.totalOutputTokens = 0
+    this.totalReasoningTokens = 0
+    this.totalCacheReadTokens = 0
+    this.totalCacheWriteTokens = 0
     this.firstTextSeen = false
   }
 
@@ -287,6 +319,10 @@ export class Reply {
     this.totalCost += cost
     this.totalInputTokens += Number(tokens.input ?? 0) || 0
     this.totalOutputTokens += Number(tokens.output ?? 0) || 0
+    this.totalReasoningTokens += Number(tokens.reasoning ?? 0) || 0
+    const cache = isObject(tokens.cache) ? tokens.cache : {}
+    this.totalCacheReadTokens += Number(cache.read ?? 0) || 0
+    this.totalCacheWriteTokens += Number(cache.write ?? 0) || 0
     this.notify('stepFinished', { cost, tokens })
   }
 

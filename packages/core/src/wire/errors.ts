@@ -30,6 +30,7 @@ export type OpencodeErrorCode =
   | 'transform'
   | 'storage'
   | 'invalid_argument'
+  | 'upstream'
   | 'relay'
 
 /** Options shared by every {@link OpencodeError} constructor. */
@@ -107,4 +108,47 @@ export class AbortError extends OpencodeError {
 /** An argument failed validation (bad URL, unsafe name, missing option). */
 export class InvalidArgumentError extends OpencodeError {
   override readonly code: OpencodeErrorCode = 'invalid_argument'
+}
+
+/** An upstream error as a `session.error` event reports it (`APIError`, `MessageAbortedError`, …). */
+export interface UpstreamErrorInfo {
+  /** `APIError`, `MessageAbortedError`, `ProviderAuthError`, … */
+  name?: string
+  /** What the model provider (or OpenCode) said. */
+  message?: string
+  /** The provider's HTTP status, when it answered. */
+  statusCode?: number
+  /** Whether the provider called it retryable. */
+  retryable?: boolean
+}
+
+/**
+ * The session reported an error (`session.error`): the model provider failed, or the turn was
+ * aborted upstream. `result` holds what was streamed before it.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.stream(sessionId, 'Hi')
+ * } catch (error) {
+ *   if (error instanceof UpstreamError && error.upstream.statusCode === 429) retryLater()
+ * }
+ * ```
+ */
+export class UpstreamError extends OpencodeError {
+  override readonly code: OpencodeErrorCode = 'upstream'
+  /** The upstream error's name, message and status. */
+  readonly upstream: UpstreamErrorInfo
+  /** What was streamed before the error (the stream's result). */
+  readonly result: unknown
+
+  constructor(
+    message: string,
+    options: OpencodeErrorOptions & UpstreamErrorInfo & { result?: unknown } = {},
+  ) {
+    super(message, options)
+    const { name, message: upstreamMessage, statusCode, retryable } = options
+    this.upstream = { name, message: upstreamMessage, statusCode, retryable }
+    this.result = options.result
+  }
 }

@@ -148,16 +148,18 @@ describe('Client.events', () => {
     connections(() => openSse([frame(connected), frame(delta('a'))]))
     const clock = new ManualClock()
     let blocked = true
+    const seen: string[] = []
     const done = settle(
-      collect(
-        new Client({ baseUrl: BASE }).events('ses_1', {
+      (async () => {
+        for await (const event of new Client({ baseUrl: BASE }).events('ses_1', {
           clock,
           blocked: () => blocked,
           deadlines: { overallMs: 1_000, readMs: 1_000_000 },
-        }),
-      ),
+        }))
+          seen.push(event.type)
+      })(),
     )
-    await until(() => clock.pendingSleeps > 0, 'the stream waiting')
+    await until(() => seen.length === 2, 'the stream reading')
     await clock.advance(1_000)
     await until(() => clock.pendingSleeps > 0, 'the stream waiting again')
     expect(await Promise.race([done, Promise.resolve('still running')])).toBe('still running')

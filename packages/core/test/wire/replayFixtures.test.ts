@@ -8,8 +8,10 @@ import {
   mergeFinalExchange,
   Reply,
   SessionNotFoundError,
+  type StreamResult,
   SUPPORTED_OPENCODE_VERSIONS,
   type ToolPartRecord,
+  UpstreamError,
 } from '../../src/index.js'
 import {
   FINAL,
@@ -167,10 +169,16 @@ describe.each(versions)(
         const stats: PlaybackStats = { prompts: 0, eventConnections: 0, globalEventConnections: 0 }
         server.use(...playFixture(BASE, fixture, stats))
         const warnings: unknown[] = []
-        const result = await new Client({
+        const outcome = await new Client({
           baseUrl: BASE,
           onError: (error) => void warnings.push(error),
-        }).stream(fixture.sessionId, fixture.prompt, { reconnectDelayMs: 0 })
+        })
+          .stream(fixture.sessionId, fixture.prompt, { reconnectDelayMs: 0 })
+          .catch((error: unknown) => error)
+        // A turn the session reported an error for rejects with UpstreamError, carrying what streamed.
+        const failed = fixture.events.some((event) => event.type === 'session.error')
+        if (failed) expect(outcome).toBeInstanceOf(UpstreamError)
+        const result = (outcome instanceof UpstreamError ? outcome.result : outcome) as StreamResult
         const expected = Reply.distill(mergeFinalExchange(replay(fixture).parts, fixture.messages))
         expect(stats.prompts).toBe(1)
         expect(result.fullText).toBe(expected.fullText)
