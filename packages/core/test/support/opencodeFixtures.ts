@@ -103,6 +103,7 @@ const sse = (frames: unknown[]) =>
 /** Counters of what the client asked the played-back server. */
 export interface PlaybackStats {
   prompts: number
+  aborts?: number
   eventConnections: number
   globalEventConnections: number
 }
@@ -136,10 +137,16 @@ export function playFixture(base: string, fixture: Fixture, stats: PlaybackStats
         ? HttpResponse.json(promptCall.body as object, { status: promptCall.status })
         : new HttpResponse(null, { status: 204 })
     }),
+    // Like every line: 200 true, whatever the session's state.
+    http.post(`${base}/session/${id}/abort`, () => {
+      stats.aborts = (stats.aborts ?? 0) + 1
+      return HttpResponse.json(true)
+    }),
     http.get(`${base}/session/${id}/message`, () =>
       messagesCall
         ? HttpResponse.json(messagesCall.body as object, { status: messagesCall.status })
-        : HttpResponse.json(fixture.messages),
+        : // Before the prompt the session had no messages; after it, the recorded final ones.
+          HttpResponse.json(stats.prompts > 0 ? fixture.messages : []),
     ),
   ]
 }
