@@ -7,6 +7,7 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 // Child processes (race harness workers, the demo) use the built dist instead.
 const alias = [
   { find: /^@opencode-kit\/core\/sandbox$/, replacement: src('core/src/sandbox/index.ts') },
+  { find: /^@opencode-kit\/core\/adapter$/, replacement: src('core/src/adapter/index.ts') },
   { find: /^@opencode-kit\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
   { find: /^@opencode-kit\/core\/testing\/vitest$/, replacement: src('core/src/testing/vitest/index.ts') },
   { find: /^@opencode-kit\/core\/testing\/msw$/, replacement: src('core/src/testing/msw/index.ts') },

@@ -21,6 +21,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     sandbox: 'src/sandbox/index.ts',
+    adapter: 'src/adapter/index.ts',
     testing: 'src/testing/index.ts',
     'testing-vitest': 'src/testing/vitest/index.ts',
     'testing-msw': 'src/testing/msw/index.ts',

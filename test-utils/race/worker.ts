@@ -22,7 +22,8 @@ const write = (outcome: RaceOutcome) => appendFileSync(log, `${JSON.stringify(ou
 const mod = (await import(pathToFileURL(env.RACE_PORTS_MODULE ?? '').href)) as RacePortsModule
 const ports = await mod.buildPorts(env)
 
-const client = new Client({ baseUrl })
+// finalize/cancel workers talk to no server (an empty base URL is rejected by the Client).
+const client = new Client({ baseUrl: baseUrl || 'http://127.0.0.1:9' })
 
 try {
   for (const raw of ids) {

@@ -1,19 +1,45 @@
+import type { MessagePort, RecordPort, RowId } from '@opencode-kit/core'
+import {
+  type AdapterOptions,
+  type Condition,
+  createMessagePort,
+  createRecordPort,
+  resolveAdapterOptions,
+} from '@opencode-kit/core/adapter'
 import type { Knex } from 'knex'
-import { KnexMessagePort } from './KnexMessagePort.js'
-import { KnexRecordPort } from './KnexRecordPort.js'
-import { type KnexAdapterOptions, resolveNames } from './options.js'
 
 /** The two ports {@link knexAdapter} builds. */
 export interface KnexAdapter {
-  records: KnexRecordPort
-  messages: KnexMessagePort
+  records: RecordPort
+  messages: MessagePort
 }
+
+/** Options of {@link knexAdapter}: tables, their columns and SQLite tuning, as in every adapter. */
+export type KnexAdapterOptions = AdapterOptions
 
 const SQLITE_CLIENTS = new Set(['better-sqlite3', 'sqlite3', 'sqlite'])
 
+/** `query` narrowed by each condition; MySQL compares text case-insensitively, so `text` compares bytes there. */
+function where(query: Knex.QueryBuilder, conditions: Condition[], mysql: boolean): Knex.QueryBuilder {
+  for (const c of conditions) {
+    if (c.op === 'eq') query.where(c.field, c.value as Knex.Value)
+    else if (c.op === 'null') query.whereNull(c.field)
+    else if (c.op === 'notNull') query.whereNotNull(c.field)
+    else if (c.op === 'lt') query.where(c.field, '<', c.value)
+    else if (c.op === 'text' && mysql) query.whereRaw('?? = binary ?', [c.field, c.value])
+    else if (c.op === 'text') query.where(c.field, c.value)
+  }
+  return query
+}
+
 /**
  * Build `RecordPort` and `MessagePort` on a knex instance (PostgreSQL `pg`, MySQL/MariaDB `mysql2`,
- * SQLite `better-sqlite3`), mapped onto the shipped tables or onto your own.
+ * SQLite `better-sqlite3`), mapped onto the shipped tables or onto your own. `withLock` is
+ * `knex.transaction` re-reading the row `FOR UPDATE`; SQLite has no row locks and knex opens its
+ * transactions with a deferred `BEGIN`, so there the first statement is a no-op write that takes the
+ * database write lock (waiting up to the busy timeout for another process), and lock callers of one
+ * process queue. Every compare-and-set is one conditional `UPDATE` whose count is the answer. JSON
+ * columns are written as JSON text (portable to `json` and `text` columns).
  *
  * @example
  * ```ts
@@ -27,12 +53,42 @@ const SQLITE_CLIENTS = new Set(['better-sqlite3', 'sqlite3', 'sqlite'])
  * ```
  */
 export function knexAdapter(knex: Knex, options: KnexAdapterOptions = {}): KnexAdapter {
-  const names = resolveNames(options)
+  const { subjects, messages, sqlite } = resolveAdapterOptions(options)
   const client = String(knex.client.config.client ?? knex.client.dialect ?? '')
-  const sqlite = SQLITE_CLIENTS.has(client) || knex.client.dialect === 'sqlite3'
-  const busy = sqlite ? (options.sqlite?.busyTimeoutMs ?? 15_000) : null
-  return {
-    records: new KnexRecordPort(knex, names.subjects, busy),
-    messages: new KnexMessagePort(knex, names.messages),
-  }
+  const onSqlite = SQLITE_CLIENTS.has(client) || knex.client.dialect === 'sqlite3'
+  const mysql = /mysql/.test(client)
+  const s = subjects.columns
+  const m = messages.columns
+  const subjectRow = (db: Knex | Knex.Transaction, id: RowId) => db(subjects.table).where(s.id, id)
+  const messageRow = (id: RowId) => knex(messages.table).where(m.id, id)
+
+  const records = createRecordPort<Knex.Transaction>({
+    names: s,
+    sqliteOwner: onSqlite ? knex : null,
+    statements: {
+      find: (id) => subjectRow(knex, id).first(),
+      locked: (id, fn) =>
+        knex.transaction(async (trx) => {
+          if (!onSqlite) return fn(await subjectRow(trx, id).forUpdate().first(), trx)
+          await trx.raw(`PRAGMA busy_timeout = ${Math.trunc(sqlite.busyTimeoutMs)}`)
+          // A write as first statement upgrades the deferred BEGIN to the database write lock.
+          await subjectRow(trx, id).update({ [s.id]: trx.ref(s.id) })
+          return fn(await subjectRow(trx, id).first(), trx)
+        }),
+      update: (id, values, trx) => subjectRow(trx ?? knex, id).update(values),
+    },
+  })
+
+  const messagesPort = createMessagePort({
+    names: m,
+    // knex writes JSON as text everywhere (PostgreSQL json/jsonb columns accept it).
+    jsonAsText: () => true,
+    statements: {
+      find: (id) => messageRow(id).first(),
+      update: (id, values, conditions) => where(messageRow(id), conditions, mysql).update(values),
+      list: (conditions, orderBy, limit) =>
+        where(knex(messages.table), conditions, mysql).orderBy(orderBy).limit(limit).pluck(m.id),
+    },
+  })
+  return { records, messages: messagesPort }
 }

@@ -1,5 +1,5 @@
+import { DEFAULT_MESSAGES_TABLE, DEFAULT_SUBJECTS_TABLE } from '@opencode-kit/core/adapter'
 import type { Knex } from 'knex'
-import { DEFAULT_MESSAGES_TABLE, DEFAULT_SUBJECTS_TABLE } from './options.js'
 
 /** Table names for {@link opencodeMigrations}. */
 export interface OpencodeMigrationsOptions {

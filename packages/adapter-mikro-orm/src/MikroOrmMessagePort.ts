@@ -4,15 +4,14 @@ import {
   type MessageFields,
   type MessagePort,
   type MessageRow,
-  MessageRowCodec,
   type MessageStatus,
   type PromptClaim,
   type RowId,
   type SnapshotFields,
   type StoredRequest,
 } from '@opencode-kit/core'
+import { decodeMessageRow, encodeMessageFields, requestsText, toRowId } from '@opencode-kit/core/adapter'
 import type { MessageNames } from './options.js'
-import { toRowId } from './toRowId.js'
 import { UNFILTERED } from './unfiltered.js'
 
 type Raw = Record<string, unknown>
@@ -118,8 +117,8 @@ export class MikroOrmMessagePort implements MessagePort {
   async updateRequests(id: RowId, expected: StoredRequest[] | null, next: StoredRequest[]): Promise<boolean> {
     const n = this.#names
     if (!n.requests) throw new InvalidArgumentError('updateRequests: no requests property is mapped')
-    const was = MessageRowCodec.requestsText(expected)
-    const now = MessageRowCodec.requestsText(next)
+    const was = requestsText(expected)
+    const now = requestsText(next)
     const em = this.#em.fork()
     const where: Raw = { [n.id]: id }
     if (was === null) where[n.requests] = null
@@ -146,11 +145,10 @@ export class MikroOrmMessagePort implements MessagePort {
   #values(fields: MessageFields): Raw {
     // `json` properties take arrays (MikroORM serializes them); text properties take JSON text.
     const asText = this.#names.jsonAsText
-    return MessageRowCodec.encode(fields, this.#names, { jsonAsText: (name) => asText.has(name) })
+    return encodeMessageFields(fields, this.#names, (name) => asText.has(name))
   }
 
   #toRow(row: Raw): MessageRow {
-    const decoded = MessageRowCodec.decode((property) => row[property], this.#names)
-    return { ...decoded, id: toRowId(decoded.id) }
+    return decodeMessageRow((property) => row[property], this.#names)
   }
 }

@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode } from '@mikro-orm/core'
+import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/core'
 import {
   InvalidArgumentError,
   type LockedSubject,
@@ -6,15 +6,11 @@ import {
   type RowId,
   type SubjectRow,
 } from '@opencode-kit/core'
+import { serializeSqliteWrites, toRowId, withUniqueViolation } from '@opencode-kit/core/adapter'
 import type { SubjectNames } from './options.js'
-import { toRowId } from './toRowId.js'
-import { toUniqueViolation } from './toUniqueViolation.js'
 import { UNFILTERED } from './unfiltered.js'
 
 type Raw = Record<string, unknown>
-
-/** SQLite lock callers per driver (one connection pool), run one after another (see `withLock`). */
-const queues = new WeakMap<object, Promise<void>>()
 
 /**
  * {@link RecordPort} on MikroORM. Every call works on a fresh `em.fork()` (no identity map shared
@@ -61,19 +57,7 @@ export class MikroOrmRecordPort implements RecordPort {
     if (this.#sqliteBusyMs === null) return this.#locked(id, fn)
     // better-sqlite3 waits for a busy lock synchronously: a second in-process caller on another
     // pooled connection would block the event loop the lock holder needs to commit. Queue.
-    const queue = this.#em.getDriver()
-    const run = (queues.get(queue) ?? Promise.resolve()).then(
-      () => this.#locked(id, fn),
-      () => this.#locked(id, fn),
-    )
-    queues.set(
-      queue,
-      run.then(
-        () => undefined,
-        () => undefined,
-      ),
-    )
-    return run
+    return serializeSqliteWrites(this.#em.getDriver(), () => this.#locked(id, fn))
   }
 
   #locked<T>(id: RowId, fn: (row: SubjectRow, locked: LockedSubject) => Promise<T>): Promise<T> {
@@ -113,8 +97,11 @@ export class MikroOrmRecordPort implements RecordPort {
 
   async #write(em: EntityManager, id: RowId, sessionId: string | null): Promise<void> {
     const n = this.#names
-    await toUniqueViolation(() =>
-      em.nativeUpdate(n.entity, { [n.id]: id }, { [n.opencodeSessionId]: sessionId }, UNFILTERED),
+    await withUniqueViolation(
+      () => em.nativeUpdate(n.entity, { [n.id]: id }, { [n.opencodeSessionId]: sessionId }, UNFILTERED),
+      (error) =>
+        error instanceof UniqueConstraintViolationException ||
+        (error as { name?: unknown })?.name === 'UniqueConstraintViolationException',
     )
   }
 

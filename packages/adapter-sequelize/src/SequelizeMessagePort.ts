@@ -3,13 +3,13 @@ import {
   type MessageFields,
   type MessagePort,
   type MessageRow,
-  MessageRowCodec,
   type MessageStatus,
   type PromptClaim,
   type RowId,
   type SnapshotFields,
   type StoredRequest,
 } from '@opencode-kit/core'
+import { decodeMessageRow, encodeMessageFields, requestsText } from '@opencode-kit/core/adapter'
 import { type Model, type ModelStatic, Op, type Sequelize, type WhereOptions } from 'sequelize'
 import type { MessageNames } from './options.js'
 
@@ -128,8 +128,8 @@ export class SequelizeMessagePort implements MessagePort {
   async updateRequests(id: RowId, expected: StoredRequest[] | null, next: StoredRequest[]): Promise<boolean> {
     const n = this.#names
     if (n.requests === null) throw new InvalidArgumentError('updateRequests: no requests attribute is mapped')
-    const was = MessageRowCodec.requestsText(expected)
-    const now = MessageRowCodec.requestsText(next)
+    const was = requestsText(expected)
+    const now = requestsText(next)
     const where = { [Op.and]: [{ [n.id]: id }, this.#holds(n.requests, was)] }
     if (was === now) return (await this.#model.count({ where })) > 0
     const [count] = await this.#model.update({ [n.requests]: now }, { where, ...HOOK_FREE })
@@ -167,9 +167,11 @@ export class SequelizeMessagePort implements MessagePort {
 
   /** Port fields → model attributes; JSON lists are stringified for non-JSON (text) attributes. */
   #values(fields: MessageFields): Record<string, unknown> {
-    return MessageRowCodec.encode(fields, this.#names, {
-      jsonAsText: (attribute) => !this.#isJson(attribute),
-    })
+    return encodeMessageFields(
+      fields,
+      { ...this.#names, updatedAt: null },
+      (attribute) => !this.#isJson(attribute),
+    )
   }
 
   #isJson(attribute: string): boolean {
@@ -179,6 +181,6 @@ export class SequelizeMessagePort implements MessagePort {
   }
 
   #toRow(row: Model): MessageRow {
-    return MessageRowCodec.decode((attribute) => row.get(attribute), this.#names)
+    return decodeMessageRow((attribute) => row.get(attribute), { ...this.#names, updatedAt: null })
   }
 }

@@ -5,10 +5,16 @@ import {
   type RowId,
   type SubjectRow,
 } from '@opencode-kit/core'
-import { type Model, type ModelStatic, type Sequelize, Transaction, type WhereOptions } from 'sequelize'
+import { serializeSqliteWrites, withUniqueViolation } from '@opencode-kit/core/adapter'
+import {
+  type Model,
+  type ModelStatic,
+  type Sequelize,
+  Transaction,
+  UniqueConstraintError,
+  type WhereOptions,
+} from 'sequelize'
 import type { SubjectNames } from './options.js'
-import { SqliteWriteLock } from './SqliteWriteLock.js'
-import { toUniqueViolation } from './toUniqueViolation.js'
 
 /**
  * {@link RecordPort} on a Sequelize model. `withLock` is a managed transaction that re-reads the row
@@ -53,7 +59,7 @@ export class SequelizeRecordPort implements RecordPort {
           return fn(this.#toRow(row), locked)
         },
       )
-    return this.#sqlite ? SqliteWriteLock.serialize(this.#sequelize, run) : run()
+    return this.#sqlite ? serializeSqliteWrites(this.#sequelize, run) : run()
   }
 
   setSessionId(id: RowId, sessionId: string | null): Promise<void> {
@@ -61,11 +67,13 @@ export class SequelizeRecordPort implements RecordPort {
   }
 
   async #write(id: RowId, sessionId: string | null, transaction: Transaction | undefined): Promise<void> {
-    await toUniqueViolation(() =>
-      this.#model.update(
-        { [this.#names.opencodeSessionId]: sessionId },
-        { where: this.#where(id), transaction },
-      ),
+    await withUniqueViolation(
+      () =>
+        this.#model.update(
+          { [this.#names.opencodeSessionId]: sessionId },
+          { where: this.#where(id), transaction },
+        ),
+      (error) => error instanceof UniqueConstraintError,
     )
   }
 

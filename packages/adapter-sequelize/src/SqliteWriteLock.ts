@@ -11,16 +11,15 @@ interface ConnectionManager {
 }
 
 const configured = new WeakMap<Sequelize, number>()
-const queues = new WeakMap<Sequelize, Promise<unknown>>()
 
 /**
  * SQLite support for `withLock`. SQLite has no row locks, so the adapter serializes writers with
  * `BEGIN IMMEDIATE`; across processes a second writer then waits in SQLite's busy handler, whose
  * timeout node-sqlite3 sets to only 1 s on every connection (and Sequelize opens one connection per
  * transaction, with no connect hook on this dialect). This wraps the instance's connection manager
- * once so each new connection gets the adapter's busy timeout, and queues the adapter's own lock
- * transactions inside this process, so waiting writers never fill libuv's small thread pool while the
- * lock holder needs a thread to commit.
+ * once so each new connection gets the adapter's busy timeout (the adapter's own lock transactions queue in-process
+ * through the kit's `serializeSqliteWrites`, so waiting writers never fill libuv's small thread pool
+ * while the lock holder needs a thread to commit).
  */
 export const SqliteWriteLock = {
   /** Give every connection of `sequelize` a busy timeout of `ms` (idempotent; the largest wins). */
@@ -42,19 +41,5 @@ export const SqliteWriteLock = {
       }
       return connection
     }
-  },
-
-  /** Run `fn` after every earlier `serialize` call on the same instance has settled. */
-  serialize<T>(sequelize: Sequelize, fn: () => Promise<T>): Promise<T> {
-    const previous = queues.get(sequelize) ?? Promise.resolve()
-    const run = previous.then(fn, fn)
-    queues.set(
-      sequelize,
-      run.then(
-        () => undefined,
-        () => undefined,
-      ),
-    )
-    return run
   },
 }

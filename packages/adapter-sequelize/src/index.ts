@@ -24,4 +24,3 @@ export type {
 export { SequelizeMessagePort } from './SequelizeMessagePort.js'
 export { SequelizeRecordPort } from './SequelizeRecordPort.js'
 export { type SequelizeAdapter, sequelizeAdapter } from './sequelizeAdapter.js'
-export { toUniqueViolation } from './toUniqueViolation.js'

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { type MessageFieldMap, MessageRowCodec } from '../../src/index.js'
+import {
+  decodeMessageRow,
+  encodeMessageFields,
+  type MessageColumns,
+  toRowId,
+} from '../../src/adapter/index.js'
 
-const names: MessageFieldMap = {
+const names: MessageColumns = {
   id: 'id',
   status: 'status',
   content: 'body',
@@ -17,9 +22,10 @@ const names: MessageFieldMap = {
   opencodeSessionId: 'opencode_session_id',
   opencodeMessageId: null,
   requests: 'requests_json',
+  updatedAt: null,
 }
 
-describe('MessageRowCodec (shared by every ORM adapter)', () => {
+describe('the row codec (shared by every ORM adapter)', () => {
   it('decodes JSON text or parsed JSON, numeric strings, and any date shape; absent fields read null', () => {
     const raw: Record<string, unknown> = {
       id: '7',
@@ -33,7 +39,7 @@ describe('MessageRowCodec (shared by every ORM adapter)', () => {
       opencode_session_id: 'ses_1',
       requests_json: '[{"id":"que_1","kind":"question","status":"pending"}]',
     }
-    expect(MessageRowCodec.decode((name) => raw[name], names)).toEqual({
+    expect(decodeMessageRow((name) => raw[name], names)).toEqual({
       id: '7',
       status: 'completed',
       content: 'Hi',
@@ -50,8 +56,14 @@ describe('MessageRowCodec (shared by every ORM adapter)', () => {
       opencodeMessageId: null,
       requests: [{ id: 'que_1', kind: 'question', status: 'pending' }],
     })
-    expect(MessageRowCodec.date('2026-11-24T10:00:00Z')).toEqual(new Date('2026-11-24T10:00:00Z'))
-    expect(MessageRowCodec.parts('{"not":"an array"}')).toBeNull()
+    const text = decodeMessageRow(
+      (name) => ({ last_activity_at: '2026-11-24T10:00:00Z', parts_json: '{"x":1}' })[name],
+      names,
+    )
+    expect(text.lastActivityAt).toEqual(new Date('2026-11-24T10:00:00Z'))
+    expect(text.parts).toBeNull()
+    expect(toRowId(42n)).toBe(42)
+    expect(toRowId(2n ** 64n)).toBe('18446744073709551616')
   })
 
   it('encodes to the host names, drops undefined and absent fields, JSON as text only where asked', () => {
@@ -62,12 +74,12 @@ describe('MessageRowCodec (shared by every ORM adapter)', () => {
       toolCalls: null,
       cost: undefined,
     }
-    expect(MessageRowCodec.encode(fields, names)).toEqual({
+    expect(encodeMessageFields(fields, names)).toEqual({
       body: 'Hi',
       parts_json: [{ type: 'text' }],
       tool_calls_json: null,
     })
-    expect(MessageRowCodec.encode(fields, names, { jsonAsText: () => true })).toEqual({
+    expect(encodeMessageFields(fields, names, () => true)).toEqual({
       body: 'Hi',
       parts_json: '[{"type":"text"}]',
       tool_calls_json: null,
