@@ -87,17 +87,23 @@ try {
   rmSync(reportDir, { recursive: true, force: true })
 }
 
-const inMatrix = !values.version && !values.lines
-if (inMatrix && !values['no-table']) {
+// A run of the matrix's lines (all, or --lines) updates their rows; a --version outside it does not.
+if (!values.version && !values['no-table']) {
+  const file = join(repo, 'docs', 'compatibility.json')
+  const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { lines: {} }
+  const current = new Set(Object.values(matrix.lines))
   const data = {
     $comment: 'Written by `npm run test:matrix`; docs/compatibility.md is rendered from it.',
     generatedAt: new Date().toISOString().slice(0, 10),
     pinned: matrix.pinned,
     lines: Object.fromEntries(
-      Object.entries(results).map(([version, r]) => [version, { line: r.line, scenarios: r.scenarios }]),
+      [
+        ...Object.entries(previous.lines).filter(([version]) => current.has(version) && !results[version]),
+        ...Object.entries(results).map(([version, r]) => [version, { line: r.line, scenarios: r.scenarios }]),
+      ].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })),
     ),
   }
-  writeFileSync(join(repo, 'docs', 'compatibility.json'), `${JSON.stringify(data, null, 2)}\n`)
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`)
   writeFileSync(join(repo, 'docs', 'compatibility.md'), renderCompatibility(data))
   say('wrote docs/compatibility.json and docs/compatibility.md')
 }
