@@ -38,3 +38,22 @@ declare module 'my-opencode-adapter' {
   export function connectToAFreshSchema(): Promise<Db>
   export function myAdapter(db: Db): { records: RecordPort; messages: MessagePort }
 }
+
+// React, for the ```tsx samples: only what they use.
+declare module 'react' {
+  export function useReducer<S, A>(reducer: (state: S, action: A) => S, initial: S): [S, (action: A) => void]
+  export function useEffect(effect: () => undefined | (() => void), deps?: readonly unknown[]): void
+}
+
+declare module 'react/jsx-runtime' {
+  export namespace JSX {
+    type Element = { readonly type: unknown }
+    interface IntrinsicElements {
+      // biome-ignore lint/suspicious/noExplicitAny: any HTML element with any props
+      [name: string]: any
+    }
+  }
+  export function jsx(type: unknown, props: unknown, key?: unknown): JSX.Element
+  export function jsxs(type: unknown, props: unknown, key?: unknown): JSX.Element
+  export const Fragment: unique symbol
+}

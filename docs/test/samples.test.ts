@@ -1,4 +1,4 @@
-// Every ```ts sample in the guide, the READMEs and the examples' READMEs is type-checked against
+// Every ```ts (and ```tsx) sample in the guide, the READMEs and the examples' READMEs is type-checked against
 // the sources (a fence marked `ts no-check` is a deliberate fragment and skipped). Samples may use
 // the host-app objects declared in prelude.d.ts; everything else they must import. The samples of
 // one document share a directory, and a sample whose first line is a `// name.ts` comment is
@@ -41,17 +41,17 @@ const samples: Sample[] = []
 for (const path of markdown) {
   const lines = readFileSync(join(repo, path), 'utf8').split('\n')
   for (let i = 0; i < lines.length; i++) {
-    const fence = lines[i]?.match(/^```(ts|typescript)(.*)$/)
+    const fence = lines[i]?.match(/^```(ts|typescript|tsx)(.*)$/)
     if (!fence) continue
     const start = i + 1
     let end = start
     while (end < lines.length && !lines[end]?.startsWith('```')) end++
     i = end
     if (fence[2]?.includes('no-check')) continue
-    const named = lines[start]?.match(/^\/\/ ([\w-]+\.ts)\b/)?.[1]
+    const named = lines[start]?.match(/^\/\/ ([\w-]+\.tsx?)\b/)?.[1]
     const docDir = join(dir, path.replace(/[/.]/g, '_'))
     mkdirSync(docDir, { recursive: true })
-    const file = join(docDir, named ?? `sample_${start}.ts`)
+    const file = join(docDir, named ?? `sample_${start}.${fence[1] === 'tsx' ? 'tsx' : 'ts'}`)
     // Each sample is its own module; top-level await is allowed.
     writeFileSync(file, `${lines.slice(start, end).join('\n')}\nexport {}\n`)
     samples.push({ source: path, line: start, file })
@@ -69,6 +69,8 @@ const program = ts.createProgram({
   options: {
     ...parsed.options,
     noEmit: true,
+    // React samples (```tsx) against the minimal React shapes in ambient.d.ts.
+    jsx: ts.JsxEmit.ReactJSX,
     noUnusedLocals: false,
     noUnusedParameters: false,
     incremental: false,

@@ -127,6 +127,8 @@ export function createReadHub(settings: ReadHubSettings): ReadHub {
               'subscribe',
             )
           }
+          // Readers still hear that time passes: they may ask the row whether the turn ended.
+          wakeQuiet(new Set())
           await clock.sleep(backoffMs).catch(() => {})
           backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2)
           continue
@@ -140,7 +142,6 @@ export function createReadHub(settings: ReadHubSettings): ReadHub {
   }
 
   function deliver(reply: Array<[string, StreamEntry[]]>): void {
-    const now = clock.now()
     const fed = new Set<HubReader>()
     const byKey = new Map(reply)
     const wake = byKey.get(wakeKey)
@@ -161,6 +162,12 @@ export function createReadHub(settings: ReadHubSettings): ReadHub {
       fed.add(reader)
       if (reader.buffer.length >= HIGH_WATER) paused.add(reader)
     }
+    wakeQuiet(fed)
+  }
+
+  /** Wake the readers just fed, and as idle those that got nothing for `blockMs`. */
+  function wakeQuiet(fed: Set<HubReader>): void {
+    const now = clock.now()
     for (const reader of [...readers]) {
       if (fed.has(reader)) {
         quietSince.set(reader, now)

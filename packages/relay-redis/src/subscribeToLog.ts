@@ -126,8 +126,8 @@ export function subscribeToLog(
     if (!options.settled || ended) return
     const finish = await askSettled()
     if (!finish || ended) return
-    // A last look, in case its own events landed while we asked.
-    if (lastLook && take(await readNow())) return
+    // A last look, in case its own events landed while we asked (Redis may be the thing that is down).
+    if (lastLook && take(await readNow().catch(() => null))) return
     synthetic.push({ type: 'restart', seq: reader.lastSeq + 1, reason: 'stream-recovered' })
     synthetic.push({ ...finish, seq: reader.lastSeq + 2 })
   }

@@ -58,6 +58,33 @@ describe('relay-redis: Redis restarts mid-turn', () => {
     redis.disconnect()
   }, 60_000)
 
+  it('while Redis stays down, a waiting subscriber still ends with the row’s outcome through settled', async () => {
+    const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
+    redis.on('error', () => {})
+    const { onError } = recordErrors()
+    const relay = createRedisRelay({ redis, onError, blockMs: 100 })
+    const events = turnEvents('gone', 3)
+    let finished = false
+    const settled = async () =>
+      finished
+        ? { ...(events.at(-1) as Extract<TurnEvent, { type: 'finish' }>), content: 'from the row' }
+        : null
+    const seen: TurnEvent[] = []
+    const following = (async () => {
+      for await (const event of relay.subscribe('gone', { settled })) seen.push(event)
+    })()
+    for (const event of events.slice(0, 2)) relay.publish('gone', event)
+    await vi.waitFor(() => expect(seen).toHaveLength(2))
+    await server.kill()
+    finished = true // the worker finished the turn and wrote the row; Redis never heard of it
+    await following
+    expect(seen.map((e) => e.type)).toEqual(['start', 'text-delta', 'restart', 'finish'])
+    expect(seen.at(-1)).toMatchObject({ seq: 4, content: 'from the row' })
+    await server.start()
+    await relay.close({ timeoutMs: 0 })
+    redis.disconnect()
+  }, 60_000)
+
   it('a subscriber waiting while Redis is down keeps retrying (reported once) until its signal ends it', async () => {
     const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
     redis.on('error', () => {})
