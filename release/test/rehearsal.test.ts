@@ -250,28 +250,15 @@ describe('the quickstarts, followed as written', () => {
     expect(check.status, check.output).toBe(0)
   })
 
-  // @opencode-kit/core/testing imports vitest and msw at load until the contract suites and MSW
-  // handlers move to their own subpaths (issue 16 §9): until then a user's `standin.ts` cannot
-  // start, and the runner serves the stand-in itself. Decided by what the package says, so this
-  // flips on its own when the split is published.
-  const testingIsSplit = () => {
-    const core = JSON.parse(
-      readFileSync(join(project.dir, 'node_modules', '@opencode-kit', 'core', 'package.json'), 'utf8'),
-    )
-    return Object.keys(core.exports ?? {}).includes('./testing/vitest')
-  }
-
-  it('loads @opencode-kit/core/testing without vitest or msw installed, once the split is published', async () => {
+  it('loads @opencode-kit/core/testing (the stand-in) without vitest or msw installed', async () => {
     const load = await runAsync(
       process.execPath,
       ['--input-type=module', '-e', "await import('@opencode-kit/core/testing')"],
-      {
-        cwd: project.dir,
-        env: userEnv(),
-      },
+      { cwd: project.dir, env: userEnv() },
     )
-    if (testingIsSplit()) expect(load.status, load.output).toBe(0)
-    else expect(load.output).toMatch(/Cannot find (package|module) '(vitest|msw)/)
+    expect(load.status, load.output).toBe(0)
+    expect(existsSync(join(project.dir, 'node_modules', 'vitest'))).toBe(false)
+    expect(existsSync(join(project.dir, 'node_modules', 'msw'))).toBe(false)
   })
 
   const runs = [
@@ -284,8 +271,6 @@ describe('the quickstarts, followed as written', () => {
       redis ??= await startPrivateRedis()
       const db = await createDatabase(q.name)
       const real = opencode === 'opencode serve' ? await startRealOpencode() : undefined
-      // The page's own standin.ts, or (until the testing split is published) the runner's.
-      const ownStandIn = !real && !testingIsSplit() ? await startOpencodeStandIn() : undefined
       const dir = join(project.dir, 'quickstarts', q.name)
       rmSync(join(dir, 'artifacts'), { recursive: true, force: true })
       try {
@@ -296,19 +281,19 @@ describe('the quickstarts, followed as written', () => {
             DATABASE_URL: db.url,
             // One database index per run on the private Redis: no job reaches another run's worker.
             REDIS_URL: `${redis.url}/${runs.findIndex((r) => r.q === q && r.opencode === opencode) + 1}`,
-            OPENCODE_URL: real?.url ?? ownStandIn?.url ?? `http://127.0.0.1:${await freePort()}`,
+            // The page's standin.ts listens where OPENCODE_URL points.
+            OPENCODE_URL: real?.url ?? `http://127.0.0.1:${await freePort()}`,
             PORT: String(await freePort()),
           },
-          // With a server provided by the runner, the page's stand-in is not started.
-          skip: (line) => (real !== undefined || ownStandIn !== undefined) && line.includes('standin.ts'),
+          // With a real server the page's stand-in is not started.
+          skip: (line) => real !== undefined && line.includes('standin.ts'),
         })
-        expect(steps.filter((s) => s.kind === 'skipped').length).toBe(real || ownStandIn ? 1 : 0)
+        expect(steps.filter((s) => s.kind === 'skipped').length).toBe(real ? 1 : 0)
         const last = steps.filter((s) => s.kind === 'curl').at(-1)
         const reply = JSON.parse(last?.output ?? '{}')
         expect(reply.status).toBe('completed')
         expect(reply.content).toBe(real ? FINAL_TEXT : 'You said: Hello!')
       } finally {
-        await ownStandIn?.close()
         await real?.close()
         await db.drop()
       }
