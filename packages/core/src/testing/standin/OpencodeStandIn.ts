@@ -1,6 +1,7 @@
 import type { JsonObject, OpencodeEvent } from '../../wire/types.js'
 import { IdSource } from './IdSource.js'
 import { type Scenario, scenario } from './Scenario.js'
+import { SERVER_LINES, type ServerLine, type ServerLineName } from './serverLine.js'
 import { renderTurn, type ScriptStep, type StoredMessage, snapshotMessages } from './TurnScript.js'
 
 /** Counts a test can assert on ("exactly one session, prompt sent once"). */
@@ -30,6 +31,14 @@ export interface OpencodeStandInOptions {
    * and an event stream carries only the events of its directory's sessions.
    */
   directory?: string
+  /**
+   * The OpenCode line to play (default `'1.18'`): `/global/health` reports its release and the
+   * stand-in has that line's recorded differences — on `'1.14'`, `GET /event` ends right after
+   * `server.connected` (follow `GET /global/event`) and a prompt to a missing session answers 204
+   * with a `NotFoundError` on the stream; `'1.14'`/`'1.15'` send `session.next.*` switches; before
+   * `'1.17'`, `permission.asked` has no `metadata.command` (docs/compatibility.md).
+   */
+  version?: ServerLineName
 }
 
 interface StandInSession {
@@ -42,7 +51,8 @@ interface StandInSession {
 }
 
 interface Subscriber {
-  directory: string
+  /** The directory whose events it gets; undefined: every directory (`/global/event`). */
+  directory: string | undefined
   push(event: OpencodeEvent): void
   drop(): void
 }
@@ -54,7 +64,6 @@ interface ForcedFailure {
   body: unknown
 }
 
-const VERSION = '1.18.33'
 const utf8 = new TextEncoder()
 const json = (value: unknown, status = 200) =>
   new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } })
@@ -98,10 +107,13 @@ export class OpencodeStandIn {
   private readonly replies = new Map<string, (answer: JsonObject) => void>()
   private readonly reconnectWaiters: (() => void)[] = []
   private readonly options: OpencodeStandInOptions
+  /** The line this stand-in plays. */
+  private readonly line: ServerLine
   private closed = false
 
   constructor(options: OpencodeStandInOptions = {}) {
     this.options = options
+    this.line = SERVER_LINES[options.version ?? '1.18']
   }
 
   /** Answer the next prompt (FIFO) with `next`, instead of `respond`. */
@@ -178,8 +190,9 @@ export class OpencodeStandIn {
     RegExp,
     (request: Request, params: string[]) => Response | Promise<Response>,
   ][] = [
-    ['GET', /^\/global\/health$/, () => json({ healthy: true, version: VERSION })],
-    ['GET', /^\/event$/, (request) => this.eventStream(request)],
+    ['GET', /^\/global\/health$/, () => json({ healthy: true, version: this.line.version })],
+    ['GET', /^\/event$/, (request) => this.eventStream(request, false)],
+    ['GET', /^\/global\/event$/, (request) => this.eventStream(request, true)],
     [
       'POST',
       /^\/session$/,
@@ -257,13 +270,14 @@ export class OpencodeStandIn {
     const info: JsonObject = {
       id,
       slug: id.slice(-8),
-      version: VERSION,
+      version: this.line.version,
       projectID: 'global',
       directory,
       title: typeof body.title === 'string' ? body.title : `New session - ${new Date(now).toISOString()}`,
       time: { created: now, updated: now },
-      cost: 0,
-      tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } },
+      ...(this.line.sessionUsage
+        ? { cost: 0, tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } } }
+        : {}),
     }
     if (Array.isArray(body.permission)) info.permission = body.permission
     if (typeof body.parentID === 'string') info.parentID = body.parentID
@@ -287,6 +301,21 @@ export class OpencodeStandIn {
 
   private async prompt(id: string, body: JsonObject, sync: boolean): Promise<Response> {
     const session = this.sessions.get(id)
+    if (!session && this.line.promptToMissingSessionAccepted && !sync) {
+      // 1.14: accepted, then the failure on the stream — and no idle after it.
+      this.broadcastTo(this.directory, {
+        id: this.ids.next('evt'),
+        type: 'session.error',
+        properties: {
+          sessionID: id,
+          error: {
+            name: 'UnknownError',
+            data: { message: 'NotFoundError: NotFoundError\n    at SessionPrompt.prompt' },
+          },
+        },
+      } as OpencodeEvent)
+      return new Response(null, { status: 204 })
+    }
     if (!session) return notFound(id)
     const parts = Array.isArray(body.parts) ? (body.parts as JsonObject[]) : []
     const text = parts
@@ -300,8 +329,9 @@ export class OpencodeStandIn {
     if (script.failPrompt) return json(script.failPrompt.body ?? null, script.failPrompt.status)
     const agent = typeof body.agent === 'string' ? body.agent : 'build'
     const previous = session.running ?? Promise.resolve()
-    const run = previous.then(() =>
-      this.play(
+    const run = previous.then(() => {
+      if (this.line.sendsSessionNextSwitches) this.announceSwitches(session, agent)
+      return this.play(
         session,
         renderTurn(script, {
           sessionId: id,
@@ -311,8 +341,8 @@ export class OpencodeStandIn {
           now: () => Date.now(),
           directory: session.directory,
         }),
-      ),
-    )
+      )
+    })
     session.running = run
     void run.finally(() => {
       if (session.running === run) session.running = undefined
@@ -354,7 +384,7 @@ export class OpencodeStandIn {
           const answer = await new Promise<JsonObject | undefined>((resolve) => {
             wake = () => resolve(undefined)
             this.replies.set(step.requestId, resolve)
-            this.broadcast(session, step.event)
+            this.broadcast(session, this.permissionForLine(step.event))
           })
           this.replies.delete(step.requestId)
           if (!answer) break
@@ -413,9 +443,18 @@ export class OpencodeStandIn {
 
   // ── the event stream ──────────────────────────────────────────────────────────────────────────
 
-  private eventStream(request: Request): Response {
+  private eventStream(request: Request, global: boolean): Response {
     this.stats.eventStreamsOpened++
-    const directory = this.directoryOf(request)
+    const directory = global ? undefined : this.directoryOf(request)
+    if (!global && this.line.eventEndsAfterConnected) {
+      // 1.14.43–1.14.48: /event says server.connected and ends.
+      return new Response(
+        utf8.encode(`data: ${JSON.stringify({ type: 'server.connected', properties: {} })}\n\n`),
+        {
+          headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+        },
+      )
+    }
     let subscriber: Subscriber | undefined
     let heartbeat: ReturnType<typeof setInterval> | undefined
     const cleanup = () => {
@@ -425,8 +464,18 @@ export class OpencodeStandIn {
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
         const send = (event: unknown) => {
+          // /global/event wraps each event: {directory, project, payload} ({payload} for server.*).
+          const frame = !global
+            ? event
+            : (event as OpencodeEvent).type.startsWith('server.')
+              ? { payload: event }
+              : {
+                  directory: this.sessionDirectory(event as OpencodeEvent),
+                  project: 'global',
+                  payload: event,
+                }
           try {
-            controller.enqueue(utf8.encode(`data: ${JSON.stringify(event)}\n\n`))
+            controller.enqueue(utf8.encode(`data: ${JSON.stringify(frame)}\n\n`))
           } catch {
             cleanup()
           }
@@ -462,8 +511,48 @@ export class OpencodeStandIn {
 
   /** Send a session's event to every stream of the session's directory (as the real server does). */
   private broadcast(session: StandInSession, event: OpencodeEvent): void {
+    this.broadcastTo(session.directory, event)
+  }
+
+  /** Send an event of `directory` to its streams and to every `/global/event` stream. */
+  private broadcastTo(directory: string, event: OpencodeEvent): void {
     for (const subscriber of [...this.subscribers])
-      if (subscriber.directory === session.directory) subscriber.push(event)
+      if (subscriber.directory === undefined || subscriber.directory === directory) subscriber.push(event)
+  }
+
+  /** The directory of the session an event is about (for `/global/event` frames). */
+  private sessionDirectory(event: OpencodeEvent): string {
+    const id = event.properties.sessionID
+    return (typeof id === 'string' && this.sessions.get(id)?.directory) || this.directory
+  }
+
+  /** 1.14 and 1.15 announce the agent and the model of every prompt. */
+  private announceSwitches(session: StandInSession, agent: string): void {
+    const sessionID = String(session.info.id)
+    const timestamp = Date.now()
+    this.broadcast(session, {
+      id: this.ids.next('evt'),
+      type: 'session.next.agent.switched',
+      properties: { sessionID, timestamp, agent },
+    } as OpencodeEvent)
+    this.broadcast(session, {
+      id: this.ids.next('evt'),
+      type: 'session.next.model.switched',
+      properties: {
+        sessionID,
+        timestamp,
+        model: { id: 'standin-model', providerID: 'standin', variant: 'default' },
+      },
+    } as OpencodeEvent)
+  }
+
+  /** From 1.17 on, a permission request names the command in `metadata.command` too. */
+  private permissionForLine(event: OpencodeEvent): OpencodeEvent {
+    const patterns = event.properties.patterns
+    if (event.type !== 'permission.asked' || !this.line.permissionCommandMetadata || !Array.isArray(patterns))
+      return event
+    const metadata = { ...(event.properties.metadata as JsonObject | undefined), command: patterns[0] }
+    return { ...event, properties: { ...event.properties, metadata } } as OpencodeEvent
   }
 
   // ── plumbing ──────────────────────────────────────────────────────────────────────────────────
