@@ -214,8 +214,10 @@ export function createPublisher(settings: PublisherSettings): Publisher {
       }
     }
 
-    // 2. The events, then each stream's expiry, in one pipeline.
-    const pipeline = redis.pipeline()
+    // 2. The events, then each stream's expiry, in one round trip. MULTI/EXEC, not a bare
+    // pipeline: Redis serves the readers blocked on these streams once, after the whole batch, so
+    // a web process gets a batch in one read instead of its first event alone and then the rest.
+    const pipeline = redis.multi()
     for (const [key, minSeq] of trims) pipeline.xtrim(key, 'MINID', entryId(minSeq))
     const touched = new Map<string, { messageId: string; finished: boolean }>()
     for (const entry of batch) {
@@ -278,7 +280,7 @@ export function createPublisher(settings: PublisherSettings): Publisher {
     return retry
   }
 
-  async function execute(pipeline: ReturnType<Redis['pipeline']>) {
+  async function execute(pipeline: ReturnType<Redis['pipeline']> | ReturnType<Redis['multi']>) {
     try {
       return (await pipeline.exec()) as Array<[Error | null, unknown]> | null
     } catch (error) {
