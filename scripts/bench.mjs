@@ -46,7 +46,9 @@ try {
       }),
   )
   const tsx = join(repo, 'node_modules', 'tsx', 'dist', 'cli.mjs')
-  for (const file of findBenchmarks(join(repo, 'bench')).filter((f) => !filter || relative(repo, f).includes(filter))) {
+  for (const file of findBenchmarks(join(repo, 'bench')).filter(
+    (f) => !filter || relative(repo, f).includes(filter),
+  )) {
     say(relative(repo, file))
     const result = spawnSync(process.execPath, ['--expose-gc', tsx, file], {
       cwd: repo,
