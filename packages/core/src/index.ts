@@ -6,6 +6,6 @@
 
 export * from './host/index.js'
 export * from './serve/index.js'
-export type { ErrorContext, ErrorHook, TraceHook } from './support/index.js'
-export { warnOnConsole } from './support/index.js'
+export type { Clock, ErrorContext, ErrorHook, TraceHook } from './support/index.js'
+export { systemClock, warnOnConsole } from './support/index.js'
 export * from './wire/index.js'

@@ -21,19 +21,7 @@ const host = [
   'MessageArtifacts',
   'ToolDisplay',
 ]
-const wire = [
-  'Client',
-  'Reply',
-  'Tracer',
-  'Prompts',
-  'ResponseParser',
-  'ToolPart',
-  'PartSource',
-  'Todo',
-  'Instrumentation',
-  'ErrorReporter',
-  'OpencodeError',
-]
+const wire = ['Client', 'Reply', 'Tracer', 'Prompts', 'Instrumentation', 'ErrorReporter', 'OpencodeError']
 const sandbox = ['Sandbox', 'SandboxFile', 'UploadedFilesPrompt', 'UnsafeFileError']
 const testing = [
   'scenario',

@@ -1,4 +1,4 @@
-import { ContentType } from '../wire/ContentType.js'
+import { contentTypeOf } from '../wire/contentTypeOf.js'
 import type { AttachmentMetadata, RowId, StoragePort } from './ports.js'
 
 /** Fields of an {@link Artifact}. */
@@ -28,7 +28,7 @@ export class Artifact {
   constructor(init: ArtifactInit) {
     this.filename = init.filename
     this.content = typeof init.content === 'string' ? new TextEncoder().encode(init.content) : init.content
-    this.contentType = init.contentType ?? ContentType.fromFilename(init.filename)
+    this.contentType = init.contentType ?? contentTypeOf(init.filename)
     this.metadata = Object.freeze({ ...(init.metadata ?? {}) })
   }
 

@@ -1,5 +1,5 @@
 import { Instrumentation } from '../wire/Instrumentation.js'
-import { ResponseParser } from '../wire/ResponseParser.js'
+import { extractArtifactsFromMessages } from '../wire/parseMessages.js'
 import { isObject, type OpencodeMessage } from '../wire/types.js'
 import { Artifact } from './Artifact.js'
 
@@ -31,7 +31,7 @@ export class Exchange {
    */
   toolArtifacts(options: { exclude?: readonly string[] } = {}): Artifact[] {
     const excluded = new Set(options.exclude ?? [])
-    const extracted = ResponseParser.extractArtifactsFromMessages(this.messages)
+    const extracted = extractArtifactsFromMessages(this.messages)
     this.notifyDrops()
     return extracted
       .filter((entry) => !excluded.has(entry.filename))

@@ -1,4 +1,4 @@
-import { Todo } from '../wire/Todo.js'
+import { canonicalTodo } from '../wire/canonicalTodo.js'
 import { isBlank, isObject, type JsonObject } from '../wire/types.js'
 
 interface ToolInfo {
@@ -309,7 +309,7 @@ export class ToolDisplay {
   /** The plan of a todo tool, canonicalized and sorted in progress → pending → completed (stable). */
   get todos(): JsonObject[] {
     if (!['todowrite', 'todoread'].includes(this.canonicalTool) || !Array.isArray(this.input.todos)) return []
-    const todos = (this.input.todos as unknown[]).filter(isObject).map((todo) => Todo.canonicalize(todo))
+    const todos = (this.input.todos as unknown[]).filter(isObject).map((todo) => canonicalTodo(todo))
     const rank = (todo: JsonObject) => STATUS_RANK[String(todo.status)] ?? 99
     return todos
       .map((todo, index) => ({ todo, index }))

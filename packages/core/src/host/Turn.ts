@@ -1,5 +1,5 @@
+import { type Clock, systemClock } from '../support/Clock.js'
 import type { StreamEventsOptions } from '../wire/Client.js'
-import { type Clock, systemClock } from '../wire/Clock.js'
 import { reportSafely } from '../wire/ErrorReporter.js'
 import {
   AbortError,
@@ -10,9 +10,9 @@ import {
 } from '../wire/errors.js'
 import { Instrumentation } from '../wire/Instrumentation.js'
 import { mergeStreamOnlyParts } from '../wire/mergeFinalExchange.js'
-import { PartSource } from '../wire/PartSource.js'
+import { extractError, extractInterleavedParts, extractText } from '../wire/parseMessages.js'
 import { Reply, type ReplyResult } from '../wire/Reply.js'
-import { ResponseParser } from '../wire/ResponseParser.js'
+import { isStreamOnlyPart } from '../wire/streamOnlyParts.js'
 import type { Tracer } from '../wire/Tracer.js'
 import { isBlank, type OpencodeMessage, truncate } from '../wire/types.js'
 import type { WireClient } from '../wire/WireClient.js'
@@ -385,7 +385,7 @@ export class Turn {
     try {
       const last = TurnExchange.lastAssistant(await this.fetchCurrentExchange(sessionId))
       if (!last) return
-      const parts = ResponseParser.extractInterleavedParts(last)
+      const parts = extractInterleavedParts(last)
       if (parts.length > 0) reply.replaceParts(parts)
     } catch {
       // Keep whatever the reply had.
@@ -402,10 +402,7 @@ export class Turn {
       const start = Math.min(this.preTurnCount, messages.length)
       for (let i = messages.length - 1; i >= start; i--) {
         const message = messages[i] as OpencodeMessage
-        if (
-          message?.info?.role === 'user' &&
-          ResponseParser.extractText(message) === this.options.queryText
-        ) {
+        if (message?.info?.role === 'user' && extractText(message) === this.options.queryText) {
           return messages.slice(i + 1)
         }
       }
@@ -444,11 +441,11 @@ export class Turn {
 
   /** The polled messages are the truth; stream-only parts (todos) keep their place. */
   private authoritativeResult(streamResult: ReplyResult, exchange: readonly OpencodeMessage[]): ReplyResult {
-    const polled = TurnExchange.assistants(exchange).flatMap((m) => ResponseParser.extractInterleavedParts(m))
+    const polled = TurnExchange.assistants(exchange).flatMap((m) => extractInterleavedParts(m))
     if (polled.length === 0) return streamResult
     const exchangeResult = Reply.distill(polled)
     if (isBlank(exchangeResult.fullText)) return streamResult
-    if (!streamResult.parts.some((part) => PartSource.streamOnly(part))) return exchangeResult
+    if (!streamResult.parts.some((part) => isStreamOnlyPart(part))) return exchangeResult
     return Reply.distill(mergeStreamOnlyParts(streamResult.parts, exchangeResult.parts))
   }
 
@@ -552,14 +549,14 @@ export class Turn {
 
   private recoverFrom(message: OpencodeMessage | undefined): ReplyResult | undefined {
     if (!message) return undefined
-    const parts = ResponseParser.extractInterleavedParts(message)
+    const parts = extractInterleavedParts(message)
     if (parts.length === 0) return undefined
     const result = Reply.distill(parts)
     return isBlank(result.fullText) ? undefined : result
   }
 
   private detectUpstreamError(message: OpencodeMessage | undefined): boolean {
-    const error = ResponseParser.extractError(message)
+    const error = extractError(message)
     if (!error) return false
     this.trace('response.upstream_error', {
       error_name: error.name ?? null,

@@ -3,8 +3,8 @@ import { type FileHandle, lstat, open, realpath, stat } from 'node:fs/promises'
 import { basename, sep } from 'node:path'
 import { Artifact } from '../host/Artifact.js'
 import type { SandboxEntry } from '../host/SandboxSource.js'
-import { ContentType } from '../wire/ContentType.js'
-import { MAX_ARTIFACT_SIZE } from '../wire/ResponseParser.js'
+import { contentTypeOf } from '../wire/contentTypeOf.js'
+import { MAX_ARTIFACT_SIZE } from '../wire/parseMessages.js'
 import { UnsafeFileError } from './UnsafeFileError.js'
 
 /** Options of {@link SandboxFile}. */
@@ -60,7 +60,7 @@ export class SandboxFile implements SandboxEntry {
 
   /** Content type from the filename only (never sniffed from the bytes). */
   get contentType(): string {
-    return ContentType.fromFilename(this.basename)
+    return contentTypeOf(this.basename)
   }
 
   /** Size in bytes (a plain stat: informational, not a safety check). */

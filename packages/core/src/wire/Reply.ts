@@ -1,12 +1,12 @@
 import { type Clock, systemClock } from '../support/Clock.js'
 import type { ErrorHook } from '../support/ErrorHook.js'
 import { reportError } from '../support/reportError.js'
-import { PartSource } from './PartSource.js'
+import { appendText } from './appendText.js'
+import { canonicalTodo, type TodoItem } from './canonicalTodo.js'
 import { Prompts } from './Prompts.js'
 import type { ReplyObserver } from './ReplyObserver.js'
-import { TextChunks } from './TextChunks.js'
-import { Todo, type TodoItem } from './Todo.js'
-import { ToolPart } from './ToolPart.js'
+import { isStreamOnlyPart, stampPartSource } from './streamOnlyParts.js'
+import { mergeToolState } from './toolParts.js'
 import {
   isBlank,
   isObject,
@@ -247,12 +247,6 @@ export class Reply {
     })
   }
 
-  /** Append a part without notifying observers. */
-  injectPart(part: ReplyPart): number {
-    this.parts.push(part)
-    return this.parts.length - 1
-  }
-
   private fromUser(messageId: unknown): boolean {
     return typeof messageId === 'string' && this.roleByMessage.get(messageId) === 'user'
   }
@@ -285,7 +279,7 @@ export class Reply {
       return
     }
     // O(1) per delta: the chunks are joined once, when `content` is read.
-    TextChunks.append(part, delta)
+    appendText(part, delta)
     if (part.type === 'text') this.firstTextSeen = true
     if (this.observers.length > 0) this.notify('partChanged', { part, index, delta })
   }
@@ -360,7 +354,7 @@ export class Reply {
       this.notify('partAdded', { part: record, index })
     }
     const record = this.parts[index] as ToolPartRecord
-    ToolPart.mergeStreamingState(record, part)
+    mergeToolState(record, part)
     if (TODO_TOOLS.has(record.tool)) this.todoIndex = index
     if (record.tool === 'question' && record.messageID && record.callID) {
       const pending = this.pendingQuestions.get(`${record.messageID}:${record.callID}`)
@@ -393,7 +387,7 @@ export class Reply {
     if (!Array.isArray(props.todos)) return // a malformed event must not add an empty todo part
     const todos = props.todos as TodoItem[]
     this.notify('todosChanged', { todos })
-    const canonical = todos.map((todo) => Todo.canonicalize(todo))
+    const canonical = todos.map((todo) => canonicalTodo(todo))
     if (this.todoIndex !== undefined) {
       const record = this.parts[this.todoIndex] as ToolPartRecord
       record.input = { ...(record.input ?? {}), todos: canonical }
@@ -406,7 +400,7 @@ export class Reply {
       })
       return
     }
-    const part = PartSource.stamp(
+    const part = stampPartSource(
       { type: 'tool', tool: 'todowrite', status: 'completed', input: { todos: canonical } } as ToolPartRecord,
       'todo.updated',
     )

@@ -1,5 +1,5 @@
+import type { TodoItem } from './canonicalTodo.js'
 import type { PendingPrompt } from './Prompts.js'
-import type { TodoItem } from './Todo.js'
 import type { MessageInfo, OpencodeEvent, ReplyPart, Tokens } from './types.js'
 
 /**

@@ -1,5 +1,5 @@
-import { PartSource } from './PartSource.js'
-import { ResponseParser } from './ResponseParser.js'
+import { extractInterleavedParts } from './parseMessages.js'
+import { isStreamOnlyPart, stampPartSource } from './streamOnlyParts.js'
 import type { OpencodeMessage, ReplyPart, TextPart, ToolPartRecord } from './types.js'
 
 /** Messages of the current turn: everything after the last user message, assistant ones only. */
@@ -28,7 +28,7 @@ export function mergeStreamOnlyParts(
   const merged: ReplyPart[] = []
   let next = 0
   for (const part of streamed) {
-    if (PartSource.streamOnly(part)) merged.push(part)
+    if (isStreamOnlyPart(part)) merged.push(part)
     else if (next < polled.length) merged.push(polled[next++] as ReplyPart)
     else if (!polled.some((saved) => contains(saved, part))) merged.push(part)
   }
@@ -56,8 +56,6 @@ export function mergeFinalExchange(
   streamed: readonly ReplyPart[],
   messages: readonly OpencodeMessage[],
 ): ReplyPart[] {
-  const polled = currentTurnAssistants(messages).flatMap((message) =>
-    ResponseParser.extractInterleavedParts(message),
-  )
+  const polled = currentTurnAssistants(messages).flatMap((message) => extractInterleavedParts(message))
   return mergeStreamOnlyParts(streamed, polled)
 }

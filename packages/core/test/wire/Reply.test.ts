@@ -3,15 +3,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   ErrorReporter,
   type OpencodeEvent,
-  PartSource,
   Reply,
   type ReplyObserver,
   type ReplyPart,
-  TextChunks,
   type TextPart,
   type ToolPartRecord,
 } from '../../src/index.js'
 import { ManualClock } from '../../src/testing/ManualClock.js'
+import { appendText, textLength } from '../../src/wire/appendText.js'
+import { isStreamOnlyPart } from '../../src/wire/streamOnlyParts.js'
 
 afterEach(() => {
   ErrorReporter.adapter = undefined
@@ -297,7 +297,7 @@ describe('Reply §3 table: other events', () => {
       input: { todos: [{ ...todos[0], status: 'in_progress' }, todos[1]] },
       metadata: { source: 'todo.updated' },
     })
-    expect(PartSource.streamOnly(stored)).toBe(true)
+    expect(isStreamOnlyPart(stored)).toBe(true)
     expect(named('toolProgressed')).toHaveLength(1)
     // A second update reuses the same part.
     reply.apply(ev('todo.updated', { todos: [{ ...todos[0], status: 'completed' }] }))
@@ -509,13 +509,6 @@ describe('Reply members (wire-client §3)', () => {
     expect(reply.firstTextSeen).toBe(true)
   })
 
-  it('injectPart: appends without notifying observers', () => {
-    const { reply, calls } = recorded()
-    expect(reply.injectPart({ type: 'text', content: 'injected' })).toBe(0)
-    expect(reply.parts).toEqual([{ type: 'text', content: 'injected' }])
-    expect(calls).toEqual([])
-  })
-
   it('addObserver: every observer is notified, in registration order; observers implement any subset', () => {
     const reply = new Reply()
     const order: string[] = []
@@ -548,17 +541,17 @@ describe('Reply members (wire-client §3)', () => {
     join.mockRestore()
     expect(copied).toBeLessThanOrEqual(n)
     const [text] = reply.parts as TextPart[]
-    expect(TextChunks.length(text as TextPart)).toBe(n)
+    expect(textLength(text as TextPart)).toBe(n)
     expect(text?.content).toHaveLength(n)
     expect(reply.result.fullText).toHaveLength(n)
   })
 
   it('TextChunks: assigning content replaces the chunks; reads are cached until the next append', () => {
     const p: TextPart = { type: 'text', content: 'a' }
-    TextChunks.append(p, 'b')
+    appendText(p, 'b')
     expect(p.content).toBe('ab')
     p.content = 'reset'
-    TextChunks.append(p, '!')
+    appendText(p, '!')
     expect(p.content).toBe('reset!')
     expect(p.content).toBe(p.content)
   })

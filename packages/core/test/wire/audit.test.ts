@@ -7,7 +7,6 @@ import {
   AbortError,
   Client,
   InvalidArgumentError,
-  mergeFinalExchange,
   OpencodeError,
   type OpencodeEvent,
   type OpencodeMessage,
@@ -17,6 +16,7 @@ import {
   type ToolPartRecord,
 } from '../../src/index.js'
 import { systemClock } from '../../src/support/Clock.js'
+import { mergeFinalExchange } from '../../src/wire/mergeFinalExchange.js'
 import { BASE, busy, connected, delta, frame, idle, openSse, settle, sse, until } from './sse.js'
 
 const server = setupServer()

@@ -3,29 +3,39 @@ import diagnostics_channel from 'node:diagnostics_channel'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   Client,
-  currentTurnAssistants,
   FrameTooLargeError,
   Instrumentation,
   InvalidArgumentError,
   isEventOfType,
-  MAX_ARTIFACT_SIZE,
-  mergeFinalExchange,
-  mergeStreamOnlyParts,
   type OpencodeEvent,
   type OpencodeMessage,
-  PartSource,
   Prompts,
   Reply,
   type ReplyPart,
-  ResponseParser,
   SseDecoder,
-  Todo,
-  ToolPart,
   Tracer,
   type WireClient,
   type WirePart,
 } from '../../src/index.js'
 import { ManualClock } from '../../src/testing/ManualClock.js'
+import { canonicalTodo } from '../../src/wire/canonicalTodo.js'
+import {
+  currentTurnAssistants,
+  mergeFinalExchange,
+  mergeStreamOnlyParts,
+} from '../../src/wire/mergeFinalExchange.js'
+import {
+  extractArtifactsFromMessages,
+  extractCacheTokens,
+  extractCost,
+  extractError,
+  extractInterleavedParts,
+  extractText,
+  extractTokens,
+  MAX_ARTIFACT_SIZE,
+} from '../../src/wire/parseMessages.js'
+import { isStreamOnlyPart, stampPartSource } from '../../src/wire/streamOnlyParts.js'
+import { mergeToolState, toolPartOf } from '../../src/wire/toolParts.js'
 
 afterEach(() => {
   Instrumentation.adapter = undefined
@@ -52,7 +62,7 @@ describe('§4 ToolPart', () => {
         error: 'ignored',
       },
     } as WirePart
-    expect(ToolPart.fromMessagePart(part)).toEqual({
+    expect(toolPartOf(part)).toEqual({
       type: 'tool',
       tool: 'bash',
       status: 'completed',
@@ -67,17 +77,17 @@ describe('§4 ToolPart', () => {
       tool: 'bash',
       state: { status: 'error', error: 'x'.repeat(300) },
     } as WirePart
-    const record = ToolPart.fromMessagePart(part)
+    const record = toolPartOf(part)
     expect(record.error).toBe(`${'x'.repeat(197)}...`)
   })
 
   it('§4 ToolPart.mergeStreamingState: overwrites each present field; tool unless "invalid"; error truncated; callID, messageID', () => {
-    const record = ToolPart.fromMessagePart({
+    const record = toolPartOf({
       type: 'tool',
       tool: 'write',
       state: { status: 'pending' },
     } as WirePart)
-    ToolPart.mergeStreamingState(record, {
+    mergeToolState(record, {
       type: 'tool',
       tool: 'invalid',
       callID: 'c9',
@@ -103,7 +113,7 @@ describe('§4 ToolPart', () => {
       callID: 'c9',
       messageID: 'msg_a',
     })
-    ToolPart.mergeStreamingState(record, { type: 'tool', tool: 'edit', state: {} } as WirePart)
+    mergeToolState(record, { type: 'tool', tool: 'edit', state: {} } as WirePart)
     expect(record.tool).toBe('edit')
     expect(record.status).toBe('error') // absent fields are kept
   })
@@ -134,22 +144,22 @@ describe('§4 ResponseParser (pure)', () => {
   )
 
   it('§4 extractInterleavedParts: text, reasoning and terminal tool parts only, in order', () => {
-    expect(ResponseParser.extractInterleavedParts(assistant)).toEqual([
+    expect(extractInterleavedParts(assistant)).toEqual([
       { type: 'reasoning', content: 'think' },
       { type: 'text', content: 'one' },
       { type: 'tool', tool: 'bash', status: 'completed', output: 'ok' },
       { type: 'tool', tool: 'read', status: 'error', error: 'nope' },
       { type: 'text', content: 'two' },
     ])
-    expect(ResponseParser.extractInterleavedParts(undefined)).toEqual([])
+    expect(extractInterleavedParts(undefined)).toEqual([])
   })
 
   it('§4 extractText: text parts joined by a blank line', () => {
-    expect(ResponseParser.extractText(assistant)).toBe('one\n\ntwo')
+    expect(extractText(assistant)).toBe('one\n\ntwo')
   })
 
   it('§4 extractError: {name, message, statusCode, retryable, url} from info.error; undefined without one', () => {
-    expect(ResponseParser.extractError(assistant)).toEqual({
+    expect(extractError(assistant)).toEqual({
       name: 'APIError',
       message: 'm',
       statusCode: 429,
@@ -157,22 +167,22 @@ describe('§4 ResponseParser (pure)', () => {
       url: 'https://x',
     })
     expect(
-      ResponseParser.extractError(
+      extractError(
         msg('assistant', [], { error: { name: 'MessageAbortedError', data: { message: 'Aborted' } } }),
       ),
     ).toEqual({
       name: 'MessageAbortedError',
       message: 'Aborted',
     })
-    expect(ResponseParser.extractError(msg('assistant', []))).toBeUndefined()
+    expect(extractError(msg('assistant', []))).toBeUndefined()
   })
 
   it('§4 extractCost, extractTokens, extractCacheTokens', () => {
-    expect(ResponseParser.extractCost(assistant)).toBe(0.5)
-    expect(ResponseParser.extractTokens(assistant)).toEqual({ input: 3, output: 4, cache: { read: 7 } })
-    expect(ResponseParser.extractCacheTokens(assistant)).toEqual({ cacheRead: 7, cacheWrite: 0 })
-    expect(ResponseParser.extractCost(msg('assistant', []))).toBeUndefined()
-    expect(ResponseParser.extractTokens(msg('assistant', []))).toBeUndefined()
+    expect(extractCost(assistant)).toBe(0.5)
+    expect(extractTokens(assistant)).toEqual({ input: 3, output: 4, cache: { read: 7 } })
+    expect(extractCacheTokens(assistant)).toEqual({ cacheRead: 7, cacheWrite: 0 })
+    expect(extractCost(msg('assistant', []))).toBeUndefined()
+    expect(extractTokens(msg('assistant', []))).toBeUndefined()
   })
 
   it('§4 extractArtifactsFromMessages: completed write tools of assistant messages → {filename (basename), content, contentType}', () => {
@@ -192,11 +202,11 @@ describe('§4 ResponseParser (pure)', () => {
         { type: 'tool', tool: 'apply_patch', state: { status: 'completed', input: { patchText: '...' } } },
       ]),
     ]
-    expect(ResponseParser.extractArtifactsFromMessages(messages)).toEqual([
+    expect(extractArtifactsFromMessages(messages)).toEqual([
       { filename: 'report.md', content: '# Report', contentType: 'text/markdown' },
       { filename: 'data.csv', content: 'a,b', contentType: 'text/csv' },
     ])
-    expect(ResponseParser.extractArtifactsFromMessages({ not: 'an array' })).toEqual([])
+    expect(extractArtifactsFromMessages({ not: 'an array' })).toEqual([])
   })
 
   it('§4 extractArtifactsFromMessages: MAX_ARTIFACT_SIZE is 10 MiB (in UTF-8 bytes); larger files are skipped', () => {
@@ -208,7 +218,7 @@ describe('§4 ResponseParser (pure)', () => {
     })
     const exact = 'a'.repeat(MAX_ARTIFACT_SIZE)
     const multibyte = 'é'.repeat(MAX_ARTIFACT_SIZE / 2 + 1) // under the cap in characters, over it in bytes
-    const names = ResponseParser.extractArtifactsFromMessages([
+    const names = extractArtifactsFromMessages([
       msg('assistant', [
         write('exact.txt', exact),
         write('multibyte.txt', multibyte),
@@ -221,30 +231,30 @@ describe('§4 ResponseParser (pure)', () => {
 
 describe('§4 PartSource, Todo, Prompts, Tracer, Instrumentation', () => {
   it('§4 PartSource.streamOnly: true when metadata.source is a stream-only source (todo.updated)', () => {
-    expect(PartSource.streamOnly({ type: 'tool', metadata: { source: 'todo.updated' } })).toBe(true)
-    expect(PartSource.streamOnly({ type: 'tool', metadata: { source: 'poll' } })).toBe(false)
-    expect(PartSource.streamOnly({ type: 'tool' })).toBe(false)
-    expect(PartSource.streamOnly('todo.updated')).toBe(false)
+    expect(isStreamOnlyPart({ type: 'tool', metadata: { source: 'todo.updated' } })).toBe(true)
+    expect(isStreamOnlyPart({ type: 'tool', metadata: { source: 'poll' } })).toBe(false)
+    expect(isStreamOnlyPart({ type: 'tool' })).toBe(false)
+    expect(isStreamOnlyPart('todo.updated')).toBe(false)
   })
 
   it('§4 PartSource.stamp: marks the part, keeps other metadata, rejects unknown sources', () => {
     const part = { type: 'tool', metadata: { keep: 1 } }
-    expect(PartSource.stamp(part, 'todo.updated')).toEqual({
+    expect(stampPartSource(part, 'todo.updated')).toEqual({
       type: 'tool',
       metadata: { keep: 1, source: 'todo.updated' },
     })
-    expect(() => PartSource.stamp({}, 'elsewhere')).toThrow(InvalidArgumentError)
+    expect(() => stampPartSource({}, 'elsewhere')).toThrow(InvalidArgumentError)
   })
 
   it('§4 Todo.canonicalize: deep copy; in-progress → in_progress, other hyphens → underscores; non-objects unchanged', () => {
     const todo = { id: '1', content: 'x', status: 'in-progress', nested: { a: [1] } }
-    const copy = Todo.canonicalize(todo)
+    const copy = canonicalTodo(todo)
     expect(copy).toEqual({ id: '1', content: 'x', status: 'in_progress', nested: { a: [1] } })
     expect(copy.nested).not.toBe(todo.nested)
     expect(todo.status).toBe('in-progress')
-    expect(Todo.canonicalize({ status: 'not-yet-started' })).toEqual({ status: 'not_yet_started' })
-    expect(Todo.canonicalize('text')).toBe('text')
-    expect(Todo.canonicalize(null)).toBe(null)
+    expect(canonicalTodo({ status: 'not-yet-started' })).toEqual({ status: 'not_yet_started' })
+    expect(canonicalTodo('text')).toBe('text')
+    expect(canonicalTodo(null)).toBe(null)
   })
 
   it('§4 Prompts: record/find/findByCall/resolve/pending/promptBlocked with the monotonic askedAt', async () => {
@@ -311,7 +321,7 @@ describe('§4 PartSource, Todo, Prompts, Tracer, Instrumentation', () => {
 })
 
 describe('§2 final-exchange merge (mergeFinalExchange)', () => {
-  const todoPart = PartSource.stamp(
+  const todoPart = stampPartSource(
     { type: 'tool', tool: 'todowrite', status: 'completed', input: { todos: [] } },
     'todo.updated',
   ) as ReplyPart
@@ -357,7 +367,7 @@ describe('§2 final-exchange merge (mergeFinalExchange)', () => {
     const reply = new Reply()
     const added: number[] = []
     reply.addObserver({ partAdded: ({ index }) => added.push(index) })
-    reply.injectPart({ type: 'text', content: 'stream' })
+    reply.replaceParts([{ type: 'text', content: 'stream' }]) // a streamed part, no notification
     const merged = mergeFinalExchange(reply.parts, [
       msg('user', []),
       msg('assistant', [

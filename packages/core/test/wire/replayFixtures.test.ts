@@ -5,7 +5,6 @@ import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   Client,
-  mergeFinalExchange,
   Reply,
   SessionNotFoundError,
   type StreamResult,
@@ -13,6 +12,7 @@ import {
   type ToolPartRecord,
   UpstreamError,
 } from '../../src/index.js'
+import { mergeFinalExchange } from '../../src/wire/mergeFinalExchange.js'
 import {
   FINAL,
   type Fixture,

@@ -54,13 +54,18 @@ const BY_EXTENSION: Readonly<Record<string, string>> = {
 /** The fallback type for unknown extensions. */
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream'
 
-/** Content types by filename. */
-export const ContentType = {
-  /** `notes.md` → `text/markdown`; unknown or missing extension → `application/octet-stream`. */
-  fromFilename(filename: string): string {
-    const base = filename.slice(filename.lastIndexOf('/') + 1)
-    const dot = base.lastIndexOf('.')
-    if (dot <= 0) return DEFAULT_CONTENT_TYPE
-    return BY_EXTENSION[base.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE
-  },
-} as const
+/**
+ * The content type of a file by its name: `notes.md` → `text/markdown`; an unknown or missing
+ * extension → `application/octet-stream`.
+ *
+ * @example
+ * ```ts
+ * contentTypeOf('report.pdf') // 'application/pdf'
+ * ```
+ */
+export function contentTypeOf(filename: string): string {
+  const base = filename.slice(filename.lastIndexOf('/') + 1)
+  const dot = base.lastIndexOf('.')
+  if (dot <= 0) return DEFAULT_CONTENT_TYPE
+  return BY_EXTENSION[base.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE
+}
