@@ -24,6 +24,7 @@ const packages = [
   'adapter-knex',
   'adapter-sequelize',
   'adapter-mikro-orm',
+  'adapter-drizzle',
   'storage-fs',
   'storage-s3',
   'relay-redis',

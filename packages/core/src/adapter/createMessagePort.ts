@@ -19,7 +19,8 @@ import { decodeMessageRow, encodeMessageFields, requestsText, toRowId } from './
  */
 export type Condition =
   | { field: string; op: 'eq'; value: unknown }
-  | { field: string; op: 'null' | 'notNull' }
+  | { field: string; op: 'null' }
+  | { field: string; op: 'notNull' }
   | { field: string; op: 'lt'; value: Date }
   | { field: string; op: 'text'; value: string }
 
