@@ -73,7 +73,7 @@ export async function installIfNeeded(say = () => {}) {
   const { status } = await step(
     say,
     first
-      ? 'installing dependencies (npm ci) — first run only, usually 2–6 minutes: about a thousand packages, and the SQLite drivers compile from source'
+      ? 'installing dependencies (npm ci) — first run only, usually 3–10 minutes on a small machine: about a thousand packages, and the SQLite drivers compile from source'
       : 'package-lock.json changed: reinstalling dependencies (npm ci), usually 1–4 minutes',
     'npm',
     ['ci', '--no-audit', '--no-fund'],
