@@ -7,6 +7,7 @@ declare module '@opentelemetry/api' {
   interface Span {
     end(): void
     recordException(error: Error): void
+    setAttribute(key: string, value: string | number | boolean): Span
   }
   interface Tracer {
     startActiveSpan<T>(
@@ -14,6 +15,7 @@ declare module '@opentelemetry/api' {
       options: { attributes?: Record<string, string> },
       run: (span: Span) => T,
     ): T
+    startSpan(name: string, options?: { startTime?: number; attributes?: Record<string, string> }): Span
   }
   export const trace: { getTracer(name: string): Tracer }
 }

@@ -550,6 +550,21 @@ export class Client implements WireClient {
     options: CallOptions & { body?: unknown; scoped?: boolean } = {},
   ): Promise<unknown> {
     trace(this.options.onTrace, 'request', { method, path }, this.options.onError)
+    const startedAt = this.clock.now()
+    let status: number | undefined
+    const finished = (error?: unknown) =>
+      trace(
+        this.options.onTrace,
+        'request.finished',
+        {
+          method,
+          path,
+          status,
+          durationMs: this.clock.now() - startedAt,
+          ...(error === undefined ? {} : { error: error instanceof Error ? error.name : String(error) }),
+        },
+        this.options.onError,
+      )
     return (async () => {
       const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 120_000
       const controller = new AbortController()
@@ -580,6 +595,7 @@ export class Client implements WireClient {
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           signal: controller.signal,
         })
+        status = response.status
         text = await readText(response, controller.signal)
       } catch (error) {
         if (timedOut)
@@ -596,7 +612,16 @@ export class Client implements WireClient {
         options.signal?.removeEventListener('abort', onAbort)
       }
       return parseResponse(method, path, response, text)
-    })()
+    })().then(
+      (result) => {
+        finished()
+        return result
+      },
+      (error: unknown) => {
+        finished(error)
+        throw error
+      },
+    )
   }
 }
 

@@ -308,7 +308,13 @@ describe('Client methods (wire-client §1 table)', () => {
     } finally {
       diagnostics_channel.unsubscribe('opencode.request', listener)
     }
-    expect(seen).toEqual([['request', { method: 'GET', path: '/session/ses_1/message' }]])
+    expect(seen).toEqual([
+      ['request', { method: 'GET', path: '/session/ses_1/message' }],
+      [
+        'request.finished',
+        { method: 'GET', path: '/session/ses_1/message', status: 200, durationMs: expect.any(Number) },
+      ],
+    ])
     expect(published).toEqual([{ method: 'GET', path: '/session/ses_1/message' }])
   })
 })
