@@ -270,36 +270,33 @@ describe('stand-in shapes match the recorded opencode 1.18.33 streams', () => {
 })
 
 describe('OpencodeStandIn: directories (like the real server, an event stream carries its directory only)', () => {
-  // Only Node 20 delivers this raw fetch's open SSE body through MSW: on Node 22/24, Bun and Deno the
-  // read never returns (the Client's streams through the same stand-in are unaffected). Found by the
-  // runtime passes of npm test; a follow-up should read it through the Client instead.
-  const notNode20 = 'Bun' in globalThis || 'Deno' in globalThis || !process.versions.node.startsWith('20.')
-  it.skipIf(notNode20)(
-    'a session lives in the directory it was created in; /event?directory= carries only that directory’s events',
-    async () => {
-      const inA = new Client({ baseUrl: BASE, directory: '/srv/a' })
-      const inB = new Client({ baseUrl: BASE, directory: '/srv/b' })
-      const a = await inA.createSession()
-      const b = await inB.createSession()
-      expect(a.directory).toBe('/srv/a')
-      const response = await fetch(`${BASE}/event?directory=${encodeURIComponent('/srv/a')}`)
-      const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-      const utf8 = new TextDecoder()
-      await inB.prompt(b.id, { text: 'for b' })
-      await standIn.idle()
-      await inA.prompt(a.id, { text: 'for a' })
-      await standIn.idle()
-      const sessions = new Set<string>()
-      let text = ''
-      while (!text.includes('"session.idle"'))
-        text += utf8.decode((await reader.read()).value, { stream: true })
-      await reader.cancel()
-      for (const line of text.split('\n'))
-        if (line.startsWith('data: ')) {
-          const id = (JSON.parse(line.slice(6)) as OpencodeEvent).properties.sessionID
-          if (id) sessions.add(String(id))
-        }
-      expect(sessions).toEqual(new Set([a.id]))
-    },
-  )
+  // The event stream is read straight from the stand-in's handle(Request) → Response: MSW delivers
+  // a raw fetch's open SSE body only on Node 20.
+  it('a session lives in the directory it was created in; /event?directory= carries only that directory’s events', async () => {
+    const inA = new Client({ baseUrl: BASE, directory: '/srv/a' })
+    const inB = new Client({ baseUrl: BASE, directory: '/srv/b' })
+    const a = await inA.createSession()
+    const b = await inB.createSession()
+    expect(a.directory).toBe('/srv/a')
+    const response = await standIn.handle(
+      new Request(`${BASE}/event?directory=${encodeURIComponent('/srv/a')}`),
+    )
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+    const utf8 = new TextDecoder()
+    await inB.prompt(b.id, { text: 'for b' })
+    await standIn.idle()
+    await inA.prompt(a.id, { text: 'for a' })
+    await standIn.idle()
+    const sessions = new Set<string>()
+    let text = ''
+    while (!text.includes('"session.idle"'))
+      text += utf8.decode((await reader.read()).value, { stream: true })
+    await reader.cancel()
+    for (const line of text.split('\n'))
+      if (line.startsWith('data: ')) {
+        const id = (JSON.parse(line.slice(6)) as OpencodeEvent).properties.sessionID
+        if (id) sessions.add(String(id))
+      }
+    expect(sessions).toEqual(new Set([a.id]))
+  })
 })
