@@ -21,7 +21,7 @@
 import { spawn } from 'node:child_process'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { Client, Session, Turn } from '../../packages/core/src/index.js'
+import { Client, Session, startTurn } from '../../packages/core/src/index.js'
 import { MemoryMessagePort, MemoryRecordPort } from '../../packages/core/src/testing/memory/index.js'
 
 const SIZES = (process.env.SCALE_N ?? '100,250,500,1000,1500,2000').split(',').map(Number)
@@ -71,28 +71,19 @@ const directoryOf = (layout: Layout, phase: number, i: number) =>
 /** Counts the turns' events (text deltas: the only events inside the window). */
 let counted = 0
 
-/** One turn through the library: Session + Turn with in-memory ports, the client of its directory. */
+/** One turn through the library: startTurn with in-memory ports, the client of its directory, its events consumed. */
 async function libraryTurn(client: Client, i: number, signal: AbortSignal): Promise<boolean> {
   const records = new MemoryRecordPort()
   const messages = new MemoryMessagePort()
   const subject = records.insert({ title: `scale ${i}` })
   const message = messages.insert()
-  const session = new Session({ subject, records, client })
-  const result = await new Turn({
-    message: message.id,
-    messages,
-    session,
-    client,
-    queryText: `scale ${i}`,
-    signal,
-    observe: (reply) =>
-      reply.addObserver({
-        partChanged: () => {
-          counted++
-        },
-      }),
-  }).call()
-  return result.status === 'completed'
+  const session = new Session({ subject, records, client, permissions: 'server-defaults' })
+  const turn = startTurn({ messageId: message.id, messages, session, client, prompt: `scale ${i}`, signal })
+  for await (const event of turn.events) {
+    // One stand-in delta is one word and its space; merged deltas still count one each.
+    if (event.type === 'text-delta') counted += event.text.split(' ').length - 1
+  }
+  return (await turn.result).status === 'completed'
 }
 
 /** The floor: one raw subscription per directory, split + JSON.parse of every frame. */

@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import knexFactory from 'knex'
 import { knexAdapter, opencodeMigrations } from '../../packages/adapter-knex/src/index.js'
-import { Client, Session, Turn } from '../../packages/core/src/index.js'
+import { createOpencodeKit } from '../../packages/core/src/index.js'
 import { MemoryStorage } from '../../packages/core/src/testing/index.js'
 import { postgresUrl } from '../../test-utils/services.js'
 
@@ -42,9 +42,12 @@ const knex = knexFactory({
 
 try {
   await knex.migrate.latest({ migrationSource: opencodeMigrations() })
-  const { records, messages } = knexAdapter(knex)
-  const client = new Client({ baseUrl: url })
-  const storage = new MemoryStorage()
+  const kit = createOpencodeKit({
+    client: url,
+    ...knexAdapter(knex),
+    storage: new MemoryStorage(),
+    permissions: 'server-defaults',
+  })
 
   async function prepare(n: number) {
     const subjects = await knex('opencode_subjects')
@@ -56,16 +59,15 @@ try {
     return rows as { id: number; subject_id: number }[]
   }
   const runOne = async (row: { id: number; subject_id: number }) => {
-    const session = new Session({ subject: await records.load(row.subject_id), records, client })
-    const result = await new Turn({
-      message: row.id,
-      messages,
-      session,
-      client,
-      queryText: `bench ${row.id}`,
-      storage,
-    }).call()
-    if (!result.completed) throw new Error(`turn ${row.id} ended ${result.status}: ${String(result.error)}`)
+    const result = await kit.runTurn({
+      subjectId: row.subject_id,
+      messageId: row.id,
+      prompt: `bench ${row.id}`,
+    })
+    if (result.status !== 'completed')
+      throw new Error(
+        `turn ${row.id} ended ${result.status}: ${'error' in result ? String(result.error) : ''}`,
+      )
   }
 
   // Baseline: one at a time.

@@ -9,8 +9,8 @@ import {
   type MessagePort,
   type OpencodeEvent,
   type OpencodeMessage,
+  runTurn,
   Session,
-  Turn,
   type TurnClient,
 } from '../../packages/core/src/index.js'
 import { ManualClock, MemoryMessagePort, MemoryRecordPort } from '../../packages/core/src/testing/index.js'
@@ -85,16 +85,10 @@ async function measure(count: number): Promise<{ snapshots: number; touches: num
     subject,
     records,
     client: { ...client, createSession: async () => ({ id: SESSION }), deleteSession: async () => true },
+    permissions: 'server-defaults',
   })
-  const result = await new Turn({
-    message: message.id,
-    messages,
-    session,
-    client,
-    queryText: 'go',
-    clock,
-  }).call()
-  if (!result.completed) throw new Error(`turn ended ${result.status}`)
+  const result = await runTurn({ messageId: message.id, messages, session, client, prompt: 'go', clock })
+  if (result.status !== 'completed') throw new Error(`turn ended ${result.status}`)
   return counts
 }
 

@@ -8,6 +8,7 @@ import type {
   Client,
   MessagePort,
   MessageRow,
+  OpencodeKit,
   RecordPort,
   Reply,
   RowId,
@@ -31,6 +32,8 @@ declare global {
   const ChatMessage: ModelStatic<any>
   // biome-ignore lint/suspicious/noExplicitAny: a response object of the host's web framework
   const res: any
+  /** The incoming request of the host's web framework (Fetch-style). */
+  const request: Request
   const info: AttachmentInfo
   const id: RowId
   const subjectId: RowId
@@ -47,7 +50,8 @@ declare global {
   const message: MessageRow
   const messageId: RowId
   const sessionId: string
-  const queryText: string
+  /** The app's configured kit (see createOpencodeKit). */
+  const kit: OpencodeKit
   const reply: Reply
   const bytes: Uint8Array
   const turnStartedAt: Date

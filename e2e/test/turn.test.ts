@@ -1,15 +1,17 @@
-// Turn end to end: a real `opencode serve` (offline, scripted fake LLM), the knex adapter on a
-// SQLite file and on PostgreSQL, and attachments through storage-fs.
+// Turns end to end through the kit: a real `opencode serve` (offline, scripted fake LLM), the knex
+// adapter on a SQLite file and on PostgreSQL, attachments through storage-fs, and every turn's
+// events consumed the way an app consumes them.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   Client,
   type CreateSessionInput,
+  createOpencodeKit,
+  type OpencodeKit,
   type PermissionRule,
-  Session,
-  Turn,
-  type TurnOptions,
+  type StartTurnInput,
+  type TurnEvent,
 } from '@opencode-kit/core'
 import { fsStorage } from '@opencode-kit/storage-fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -44,6 +46,23 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     db = await openTurnDatabase(databaseName)
     client = new CountingClient({ baseUrl: server.url })
   }, 60_000)
+  /** The app's kit; each test turn gets its own, so its trace holds only that turn's events. */
+  const kitFor = (trace: [string, Record<string, unknown>][], permissions?: PermissionRule[]): OpencodeKit =>
+    createOpencodeKit({
+      client,
+      records: db.records,
+      messages: db.messages,
+      storage,
+      permissions: permissions ?? 'server-defaults',
+      onTrace: (name, payload) => {
+        trace.push([name, payload])
+      },
+      tuning: {
+        emptyStreamRetryDelayMs: 200,
+        finalExchangeRetryDelayMs: 200,
+        finalExchangeTimeoutMs: 15_000,
+      },
+    })
   afterAll(async () => {
     await db?.drop()
     await server?.close()
@@ -51,38 +70,39 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
   })
 
   async function runTurn(
-    queryText: string,
+    prompt: string,
     options: {
       subjectId?: string | number
-      turn?: Partial<TurnOptions>
+      turn?: Partial<StartTurnInput>
       permissions?: PermissionRule[]
+      onEvent?: (event: TurnEvent, text: string) => void
     } = {},
   ) {
     const subjectId = options.subjectId ?? (await db.insertSubject('e2e'))
     const messageId = await db.insertMessage(subjectId)
-    const session = new Session({
-      subject: await db.records.load(subjectId),
-      records: db.records,
-      client,
-      permissionsFor: () => options.permissions,
-    })
     const trace: [string, Record<string, unknown>][] = []
-    const result = await new Turn({
-      message: messageId,
-      messages: db.messages,
-      session,
-      client,
-      queryText,
-      storage,
-      tracer: (name, payload) => trace.push([name, payload]),
-      emptyStreamRetryDelayMs: 200,
-      finalExchangeRetryDelayMs: 200,
-      finalExchangeTimeoutMs: 15_000,
+    const turn = kitFor(trace, options.permissions).startTurn({
+      subjectId,
+      messageId,
+      prompt,
       ...options.turn,
-    }).call()
+    })
+    const events: TurnEvent[] = []
+    let text = ''
+    for await (const event of turn.events) {
+      events.push(event)
+      if (event.type === 'text-delta') text += event.text
+      if (event.type === 'restart') text = ''
+      options.onEvent?.(event, text)
+    }
+    const result = await turn.result
     const row = await db.messages.load(messageId)
     const subject = await db.records.load(subjectId)
-    return { result, row, subject, trace, names: trace.map(([n]) => n), messageId, subjectId }
+    // The stream a UI sees: seq 1, 2, 3…, start first, finish last with the row's status and content.
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1))
+    expect(events[0]?.type).toBe('start')
+    expect(events.at(-1)).toMatchObject({ type: 'finish', status: result.status, content: row.content })
+    return { result, row, subject, events, text, trace, names: trace.map(([n]) => n), messageId, subjectId }
   }
 
   it('[plain-text] plain reply: completed, content and cost persisted', async () => {
@@ -105,17 +125,21 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
 
   it('[permission-ask] a bash call waits for permission; answered once, the tool runs and the turn completes', async () => {
     const asked: string[] = []
-    const { result, row } = await runTurn('Run a step [steps 1]', {
+    const { result, row, events } = await runTurn('Run a step [steps 1]', {
       permissions: [{ permission: 'bash', pattern: '*', action: 'ask' }],
-      turn: {
-        observe: (reply) =>
-          reply.addObserver({
-            permissionAsked: ({ request }) => {
-              asked.push(request.requestId)
-              void client.replyPermission({ requestId: request.requestId, reply: 'once' })
-            },
-          }),
+      onEvent: (event) => {
+        if (event.type !== 'permission') return
+        asked.push(event.request.id)
+        void client.replyPermission({ requestId: event.request.id, reply: 'once' })
       },
+    })
+    expect(events.find((e) => e.type === 'permission')).toMatchObject({
+      request: { kind: 'permission', permission: 'bash' },
+    })
+    expect(events.find((e) => e.type === 'request-resolved')).toMatchObject({
+      requestId: asked[0],
+      resolution: 'answered',
+      answer: 'once',
     })
     expect(asked).toHaveLength(1)
     expect(result.status).toBe('completed')
@@ -162,22 +186,17 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
     expect(result.status).toBe('error')
     expect(row.status).toBe('error')
     const upstream = trace.find(([name]) => name === 'response.upstream_error')?.[1]
-    expect(upstream).toMatchObject({ error_name: 'APIError', status_code: 400 })
+    expect(upstream).toMatchObject({ errorName: 'APIError', statusCode: 400 })
     expect(trace.find(([name]) => name === 'response.error')?.[1]).toMatchObject({
       reason: 'upstream_llm_error',
     })
   })
 
-  it('[llm-500-retries] the LLM answers 500: observers see the retries, the turn deadline ends it as error, upstream aborted', async () => {
-    let retries = 0
-    const { result, row, names, subject } = await runTurn('Keep failing [llm500]', {
-      turn: {
-        stream: { timeoutMs: 10_000 },
-        finalExchangeTimeoutMs: 1000,
-        observe: (reply) => reply.addObserver({ sessionRetried: () => retries++ }),
-      },
+  it('[llm-500-retries] the LLM answers 500: the events show the retries, the turn deadline ends it as error, upstream aborted', async () => {
+    const { result, row, names, subject, events } = await runTurn('Keep failing [llm500]', {
+      turn: { stream: { timeoutMs: 10_000 }, tuning: { finalExchangeTimeoutMs: 1000 } },
     })
-    expect(retries).toBeGreaterThan(0)
+    expect(events.filter((e) => e.type === 'retry').length).toBeGreaterThan(0)
     expect(names).toContain('stream.interrupted')
     expect(result.status).toBe('error')
     expect(row.status).toBe('error')
@@ -187,14 +206,9 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
   it('[abort-mid-stream] cancel mid-stream: the row ends cancelled with the partial text, upstream aborted', async () => {
     const stop = new AbortController()
     const { result, row, subject } = await runTurn('Talk slowly [slow]', {
-      turn: {
-        signal: stop.signal,
-        observe: (reply) =>
-          reply.addObserver({
-            partChanged: ({ part }) => {
-              if (part.type === 'text' && String(part.content).length > 10) stop.abort()
-            },
-          }),
+      turn: { signal: stop.signal },
+      onEvent: (_event, text) => {
+        if (text.length > 10) stop.abort()
       },
     })
     expect(result.status).toBe('cancelled')

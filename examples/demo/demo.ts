@@ -5,15 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { knexAdapter, opencodeMigrations } from '@opencode-kit/adapter-knex'
-import {
-  Client,
-  ConnectionError,
-  OpencodeError,
-  Session,
-  ToolDisplay,
-  Turn,
-  type TurnResult,
-} from '@opencode-kit/core'
+import { Client, ConnectionError, createOpencodeKit, OpencodeError } from '@opencode-kit/core'
 import { scenario, startOpencodeStandIn } from '@opencode-kit/core/testing'
 import { fsStorage } from '@opencode-kit/storage-fs'
 import knexFactory from 'knex'
@@ -160,11 +152,19 @@ const knex = knexFactory({
   useNullAsDefault: true,
 })
 await knex.migrate.latest({ migrationSource: opencodeMigrations(), tableName: 'opencode_kit_migrations' })
-const { records, messages } = knexAdapter(knex)
 const artifactsRoot = join(dir, 'artifacts')
 const storage = fsStorage({ root: artifactsRoot })
+// Configured once: the client, the adapter's ports, storage and the permission policy.
+const kit = createOpencodeKit({
+  client,
+  ...knexAdapter(knex),
+  storage,
+  // The demo's agent may read and write in its own directory; a real app starts from denyAll().
+  permissions: 'server-defaults',
+})
+const { records, messages } = kit
 
-const queryText = values.prompt ?? DEFAULT_PROMPT
+const prompt = values.prompt ?? DEFAULT_PROMPT
 const [subjectId] = await knex('opencode_subjects').insert({ title: 'Demo conversation' })
 const [messageId] = await knex('opencode_messages').insert({ subject_id: subjectId })
 
@@ -174,9 +174,9 @@ out(
 )
 out(`${dim('  Database ')} SQLite ${relative(process.cwd(), databaseFile)} ${dim('(knex adapter)')}\n`)
 out(`${dim('  Storage  ')} ${relative(process.cwd(), artifactsRoot)} ${dim('(storage-fs)')}\n\n`)
-out(`${cyan('You')}  ${queryText}\n\n`)
+out(`${cyan('You')}  ${prompt}\n\n`)
 
-// ── The live view: a ReplyObserver printing what a user would watch ──────────────────────────────
+// ── The live view: the turn's events, printed as a user would watch them ─────────────────────────
 let atLineStart = true
 let streaming: 'text' | 'reasoning' | undefined
 const endLine = () => {
@@ -184,8 +184,7 @@ const endLine = () => {
   atLineStart = true
   streaming = undefined
 }
-const toolLines = new Map<number, string>()
-const session = new Session({ subject: await records.load(subjectId as number), records, client })
+const toolLines = new Map<string, string>()
 const stop = new AbortController()
 process.once('SIGINT', () => {
   endLine()
@@ -193,62 +192,72 @@ process.once('SIGINT', () => {
   stop.abort()
 })
 
-const result: TurnResult = await new Turn({
-  message: messageId as number,
-  messages,
-  session,
-  client,
-  queryText,
-  storage,
+const turn = kit.startTurn({
+  subjectId: subjectId as number,
+  messageId: messageId as number,
+  prompt,
   signal: stop.signal,
-  observe: (reply) =>
-    reply.addObserver({
-      partChanged: ({ part, delta }) => {
-        const kind = part.type === 'reasoning' ? 'reasoning' : 'text'
-        if (streaming !== kind) {
-          endLine()
-          out(kind === 'reasoning' ? dim('thinking  ') : `${bold('Agent')}  `)
-          streaming = kind
-        }
-        out(kind === 'reasoning' ? dim(delta) : delta)
-        atLineStart = delta.endsWith('\n')
-      },
-      toolProgressed: ({ part, index }) => {
-        const view = new ToolDisplay(part)
-        if (view.canonicalTool === 'todowrite' || view.pending) return
-        const line = view.terminal
-          ? `${view.errored ? red('✗') : green('✓')} ${view.title}${view.errored ? red(` — ${view.errorText}`) : ''}`
-          : `${yellow('…')} ${view.gerund} ${view.target ?? ''}`
-        if (toolLines.get(index) === line) return
-        toolLines.set(index, line)
+})
+for await (const event of turn.events) {
+  switch (event.type) {
+    case 'text-delta':
+    case 'reasoning-delta': {
+      const kind = event.type === 'reasoning-delta' ? 'reasoning' : 'text'
+      if (streaming !== kind) {
         endLine()
-        out(`${dim('tool')}   ${line}\n`)
-      },
-      todosChanged: ({ todos }) => {
+        out(kind === 'reasoning' ? dim('thinking  ') : `${bold('Agent')}  `)
+        streaming = kind
+      }
+      out(kind === 'reasoning' ? dim(event.text) : event.text)
+      atLineStart = event.text.endsWith('\n')
+      break
+    }
+    case 'tool': {
+      const view = event.tool
+      if (view.name === 'todowrite' || view.status === 'pending') break
+      const line =
+        view.status === 'completed' || view.status === 'error'
+          ? `${view.status === 'error' ? red('✗') : green('✓')} ${view.title}${view.error ? red(` — ${view.error}`) : ''}`
+          : `${yellow('…')} ${view.activity} ${view.target ?? ''}`
+      if (toolLines.get(event.partId) === line) break
+      toolLines.set(event.partId, line)
+      endLine()
+      out(`${dim('tool')}   ${line}\n`)
+      break
+    }
+    case 'todos':
+      endLine()
+      for (const todo of event.todos) {
+        const mark =
+          todo.status === 'completed' ? green('☑') : todo.status === 'in_progress' ? yellow('◐') : '☐'
+        out(`${dim('todo')}   ${mark} ${todo.content}\n`)
+      }
+      break
+    case 'retry':
+      endLine()
+      out(yellow(`retry  attempt ${event.attempt}: ${event.message || 'provider error'}\n`))
+      break
+    case 'restart':
+      endLine()
+      out(dim(`(${event.reason}: the reply starts over)\n`))
+      toolLines.clear()
+      break
+    case 'finish':
+      if (event.error) {
         endLine()
-        for (const todo of todos) {
-          const mark =
-            todo.status === 'completed' ? green('☑') : todo.status === 'in_progress' ? yellow('◐') : '☐'
-          out(`${dim('todo')}   ${mark} ${String(todo.content)}\n`)
-        }
-      },
-      sessionRetried: ({ attempt, message }) => {
-        endLine()
-        out(yellow(`retry  attempt ${attempt ?? '?'}: ${message ?? 'provider error'}\n`))
-      },
-      sessionErrored: ({ text }) => {
-        endLine()
-        out(red(`error  ${text}\n`))
-      },
-    }),
-}).call()
+        out(red(`error  ${event.error.name}: ${event.error.message}\n`))
+      }
+      break
+  }
+}
+const result = await turn.result
 endLine()
 
 // ── What the database and the storage now hold ──────────────────────────────────────────────────
 const row = await messages.load(messageId as number)
 const subject = await records.load(subjectId as number)
 const attachments = await storage.list(messageId as number)
-const statusText = result.completed ? green(`✓ ${result.status}`) : red(`✗ ${result.status}`)
+const statusText = result.status === 'completed' ? green(`✓ ${result.status}`) : red(`✗ ${result.status}`)
 const cost = row.cost === null ? 'n/a' : `$${row.cost.toFixed(6)}`
 const tokens =
   row.inputTokens === null ? '' : ` · tokens ${row.inputTokens} in / ${row.outputTokens ?? 0} out`
@@ -257,7 +266,7 @@ out(`${dim('  session  ')} ${subject.opencodeSessionId}\n`)
 out(
   `${dim('  message  ')} #${row.id} status=${row.status}, ${row.content?.length ?? 0} chars, ${row.toolCalls?.length ?? 0} tool call(s) ${dim('(re-read from SQLite)')}\n`,
 )
-if (result.error)
+if ('error' in result)
   out(
     `${dim('  error    ')} ${red(result.error instanceof OpencodeError ? `${result.error.code}: ${result.error.message}` : String(result.error))}\n`,
   )
@@ -277,4 +286,4 @@ if (standIn) {
 
 await knex.destroy()
 await standIn?.close()
-process.exit(result.completed ? 0 : 1)
+process.exit(result.status === 'completed' ? 0 : 1)

@@ -8,7 +8,7 @@
 // Each outcome is appended to RACE_LOG as one JSON line.
 import { appendFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
-import { Client, Session, Turn } from '@opencode-kit/core'
+import { Client, runTurn, Session } from '@opencode-kit/core'
 import type { RaceOutcome, RacePortsModule } from './types.js'
 
 const env = process.env
@@ -30,9 +30,14 @@ try {
     const id = /^\d+$/.test(raw) ? Number(raw) : raw
     if (mode === 'ensure') {
       try {
-        const session = new Session({ subject: await ports.records.load(id), records: ports.records, client })
-        const sessionId = await session.ensure()
-        write({ kind: 'ensured', worker, id: raw, sessionId, created: session.justCreated })
+        const session = new Session({
+          subject: await ports.records.load(id),
+          records: ports.records,
+          client,
+          permissions: 'server-defaults',
+        })
+        const ensured = await session.ensure()
+        write({ kind: 'ensured', worker, id: raw, sessionId: ensured.id, created: ensured.created })
       } catch (error) {
         write({ kind: 'failed', worker, id: raw, error: String(error) })
       }
@@ -47,20 +52,21 @@ try {
           subject: await ports.records.load(subjectId),
           records: ports.records,
           client,
+          permissions: 'server-defaults',
         })
-        const result = await new Turn({
-          message: id,
+        const result = await runTurn({
+          messageId: id,
           messages: ports.messages,
           session,
           client,
-          queryText: `race ${raw}`,
-        }).call()
+          prompt: `race ${raw}`,
+        })
         write({
           kind: 'turn',
           worker,
           id: raw,
           status: result.status,
-          error: result.error ? String(result.error) : undefined,
+          error: 'error' in result ? String(result.error) : undefined,
         })
       } catch (error) {
         write({ kind: 'failed', worker, id: raw, error: String(error) })

@@ -28,48 +28,51 @@ function follow(messageId) {
   bubble.dataset.messageId = messageId
   bubble.dataset.status = 'streaming'
   log.append(bubble)
-  const parts = new Map() // part index → element
-  const partEl = (index, className) => {
-    if (!parts.has(index)) {
+  const parts = new Map() // TurnEvent partId → element
+  const partEl = (partId, className) => {
+    if (!parts.has(partId)) {
       const node = el('div', className)
-      parts.set(index, node)
+      parts.set(partId, node)
       bubble.append(node)
     }
-    return parts.get(index)
+    return parts.get(partId)
   }
   let todos
+  // The server relays the turn's TurnEvents as they are (see @opencode-kit/core's TurnEvent).
   const events = new EventSource(`/api/messages/${messageId}/events`)
-  events.onmessage = (message) => {
+  events.onmessage = async (message) => {
     const event = JSON.parse(message.data)
-    if (event.type === 'text') {
-      partEl(event.index, event.reasoning ? 'reasoning' : 'text').textContent += event.delta
+    if (event.type === 'text-delta' || event.type === 'reasoning-delta') {
+      partEl(event.partId, event.type === 'reasoning-delta' ? 'reasoning' : 'text').textContent += event.text
     } else if (event.type === 'tool') {
-      const node = partEl(event.index, 'tool')
-      node.dataset.status = event.status
+      if (event.tool.name === 'todowrite') return // shown as the todo list
+      const node = partEl(event.partId, 'tool')
+      node.dataset.status = event.tool.status
       node.textContent =
-        event.status === 'completed' || event.status === 'error' ? event.title : `${event.gerund}…`
+        event.tool.status === 'completed' || event.tool.status === 'error'
+          ? event.tool.title
+          : `${event.tool.activity}…`
     } else if (event.type === 'todos') {
       todos ??= bubble.appendChild(el('ul', 'todos'))
       todos.replaceChildren(
         ...event.todos.map((t) => el('li', `todo ${t.status}`, `[${t.status}] ${t.content}`)),
       )
     } else if (event.type === 'retry') {
-      bubble.dataset.retries = String(event.attempt ?? '')
-    } else if (event.type === 'done') {
+      bubble.dataset.retries = String(event.attempt)
+    } else if (event.type === 'restart') {
+      for (const node of parts.values()) node.remove()
+      parts.clear()
+    } else if (event.type === 'finish') {
       events.close()
       bubble.dataset.status = event.status
       if (event.status !== 'completed' && event.content) {
         for (const node of bubble.querySelectorAll('.text')) node.remove()
         bubble.append(el('div', 'text', event.content))
       }
-      const meta = el(
-        'div',
-        'meta',
-        `${event.status} · ${(event.durationMs / 1000).toFixed(1)} s` +
-          (event.cost != null ? ` · $${event.cost.toFixed(6)}` : ''),
-      )
-      bubble.append(meta)
-      for (const artifact of event.artifacts) {
+      const cost = event.usage.cost > 0 ? ` · $${event.usage.cost.toFixed(6)}` : ''
+      bubble.append(el('div', 'meta', `${event.status} · ${(event.durationMs / 1000).toFixed(1)} s${cost}`))
+      const artifacts = await (await fetch(`/api/messages/${messageId}/artifacts`)).json()
+      for (const artifact of artifacts) {
         const link = el('a', 'artifact', `${artifact.filename} (${artifact.size} B)`)
         link.href = artifact.url
         link.download = artifact.filename

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { knexAdapter, opencodeMigrations } from '@opencode-kit/adapter-knex'
-import { type Client, type RowId, Session, type StoragePort, Turn } from '@opencode-kit/core'
+import { type Client, createOpencodeKit, type RowId, type StoragePort } from '@opencode-kit/core'
 import type { Knex } from 'knex'
 import { ChatEvents } from './ChatEvents.js'
 
@@ -26,8 +26,8 @@ export interface WebChat {
 }
 
 /**
- * A small chat app: the browser posts a message, the server runs a `Turn` in the background and
- * streams the reply to the page over SSE, driven by a ReplyObserver. A Stop button cancels the
+ * A small chat app: the browser posts a message, the server starts a turn in the background and
+ * relays its `TurnEvent`s to the page over SSE. A Stop button cancels the
  * turn (an AbortSignal here; another process would call `messages.cancel` + `session.abort`).
  * In production run the turn in a job queue (see examples/worker-queue); it is in-process here to
  * keep the example small.
@@ -35,7 +35,8 @@ export interface WebChat {
 export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
   const { knex, client, storage } = options
   await knex.migrate.latest({ migrationSource: opencodeMigrations(), tableName: 'opencode_kit_migrations' })
-  const { records, messages } = knexAdapter(knex)
+  const kit = createOpencodeKit({ client, ...knexAdapter(knex), storage, permissions: 'server-defaults' })
+  const { messages } = kit
   const feeds = new Map<string, ChatEvents>()
   const stops = new Map<string, AbortController>()
   const turns = new Set<Promise<unknown>>()
@@ -51,37 +52,11 @@ export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
     const stop = new AbortController()
     feeds.set(String(messageId), feed)
     stops.set(String(messageId), stop)
-    const session = new Session({ subject: await records.load(conversationId), records, client })
-    const run = new Turn({
-      message: messageId,
-      messages,
-      session,
-      client,
-      queryText: text,
-      storage,
-      signal: stop.signal,
-      observe: (reply) => feed.watch(reply),
-      onTurnFinished: async (result) => {
-        const artifacts = await storage.list(messageId)
-        feed.finish({
-          type: 'done',
-          status: result.status,
-          content: result.message?.content ?? '',
-          cost: result.cost,
-          durationMs: result.durationMs,
-          artifacts: artifacts.map((a) => ({
-            filename: a.filename,
-            size: a.size,
-            url: `/api/messages/${messageId}/artifacts/${encodeURIComponent(a.filename)}`,
-          })),
-        })
-      },
+    const turn = kit.startTurn({ subjectId: conversationId, messageId, prompt: text, signal: stop.signal })
+    const run = Promise.all([feed.follow(turn.events), turn.result]).finally(() => {
+      stops.delete(String(messageId))
+      turns.delete(run)
     })
-      .call()
-      .finally(() => {
-        stops.delete(String(messageId))
-        turns.delete(run)
-      })
     turns.add(run)
     return messageId
   }
@@ -120,7 +95,7 @@ export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
         const unsubscribe = feed.subscribe((event) => {
           res.write(`data: ${JSON.stringify(event)}\n\n`)
-          if (event.type === 'done') res.end()
+          if (event.type === 'finish') res.end()
         })
         req.on('close', unsubscribe)
       },
@@ -135,6 +110,23 @@ export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
         if (stop) stop.abort()
         else await messages.cancel(id)
         sendJson(res, 202, { stopping: true })
+      },
+    ],
+    [
+      'GET',
+      /^\/api\/messages\/([^/]+)\/artifacts$/,
+      async (_req, res, m) => {
+        const id = decodeURIComponent(String(m[1]))
+        const artifacts = await storage.list(id)
+        sendJson(
+          res,
+          200,
+          artifacts.map((a) => ({
+            filename: a.filename,
+            size: a.size,
+            url: `/api/messages/${encodeURIComponent(id)}/artifacts/${encodeURIComponent(a.filename)}`,
+          })),
+        )
       },
     ],
     [

@@ -8,7 +8,7 @@ export const TURN_QUEUE = 'opencode-turns'
 export interface TurnJob {
   subjectId: string | number
   messageId: string | number
-  queryText: string
+  prompt: string
 }
 
 /** BullMQ connection options from a `redis://` URL. */
@@ -29,13 +29,13 @@ export const redisConnection = (url: string) => {
  * @example
  * ```ts
  * const queue = new Queue(TURN_QUEUE, { connection: redisConnection(process.env.REDIS_URL!) })
- * const messageId = await enqueueTurn(knex, queue, { subjectId: conversation.id, queryText: 'Plan my trip' })
+ * const messageId = await enqueueTurn(knex, queue, { subjectId: conversation.id, prompt: 'Plan my trip' })
  * ```
  */
 export async function enqueueTurn(
   knex: Knex,
   queue: Queue<TurnJob>,
-  input: { subjectId: string | number; queryText: string },
+  input: { subjectId: string | number; prompt: string },
 ): Promise<string | number> {
   const [row] = await knex('opencode_messages').insert({ subject_id: input.subjectId }).returning('id')
   const messageId = typeof row === 'object' ? (row as { id: string | number }).id : (row as string | number)

@@ -1,4 +1,4 @@
-// A turn worker process: consumes the queue with BullMQ and runs each job as a `Turn` against
+// A turn worker process: consumes the queue with BullMQ and runs each job as a turn against
 // PostgreSQL (knex adapter) and an S3-compatible bucket (storage-s3). Run as many of these as you
 // like, on as many machines: the row lock makes session creation race-free, the CAS finalize makes
 // every reply end exactly once, and job ids make enqueueing idempotent.
@@ -7,7 +7,7 @@
 //     node --import tsx examples/worker-queue/src/worker.ts
 import { S3Client } from '@aws-sdk/client-s3'
 import { knexAdapter } from '@opencode-kit/adapter-knex'
-import { Client, Session, Turn } from '@opencode-kit/core'
+import { createOpencodeKit } from '@opencode-kit/core'
 import { s3Storage } from '@opencode-kit/storage-s3'
 import { Worker } from 'bullmq'
 import knexFactory from 'knex'
@@ -25,8 +25,6 @@ const knex = knexFactory({
   searchPath: process.env.DATABASE_SCHEMA ? [process.env.DATABASE_SCHEMA] : undefined,
   pool: { min: 0, max: 4 },
 })
-const { records, messages } = knexAdapter(knex)
-const client = new Client({ baseUrl: env('OPENCODE_URL') })
 const storage = s3Storage({
   client: new S3Client({
     endpoint: env('S3_ENDPOINT'),
@@ -37,22 +35,22 @@ const storage = s3Storage({
   bucket: env('S3_BUCKET'),
   prefix: env('S3_PREFIX', 'artifacts/'),
 })
+// Configured once per process; each job passes only what changes per turn.
+const kit = createOpencodeKit({
+  client: env('OPENCODE_URL'),
+  ...knexAdapter(knex),
+  storage,
+  permissions: 'server-defaults', // the test's scripted agent; a real app starts from denyAll()
+})
 
 const worker = new Worker<TurnJob>(
   TURN_QUEUE,
   async (job) => {
-    const { subjectId, messageId, queryText } = job.data
-    const message = await messages.load(messageId)
+    const { subjectId, messageId, prompt } = job.data
+    const message = await kit.messages.load(messageId)
     if (message.status !== 'pending') return { status: message.status, skipped: true } // cancelled before it ran
-    const session = new Session({ subject: await records.load(subjectId), records, client })
-    const result = await new Turn({
-      message: messageId,
-      messages,
-      session,
-      client,
-      queryText,
-      storage,
-    }).call()
+    // Rejects only when the row could not be written (PersistenceError): the job fails and BullMQ retries it.
+    const result = await kit.runTurn({ subjectId, messageId, prompt })
     return { status: result.status, worker: process.pid }
   },
   {

@@ -129,7 +129,7 @@ describe('worker-queue example', () => {
         Array.from({ length: TURNS_PER_SUBJECT }, (_, t) =>
           enqueueTurn(knex, queue, {
             subjectId,
-            queryText: `Subject ${s} turn ${t} [write s${s}-t${t}.md]`,
+            prompt: `Subject ${s} turn ${t} [write s${s}-t${t}.md]`,
           }),
         ),
       ),
@@ -137,7 +137,7 @@ describe('worker-queue example', () => {
     // Enqueueing the same message again is a no-op (job id = message id).
     await queue.add(
       'turn',
-      { subjectId: subjectIds[0] as number, messageId: enqueued[0] as number, queryText: 'dup' },
+      { subjectId: subjectIds[0] as number, messageId: enqueued[0] as number, prompt: 'dup' },
       { jobId: `message-${enqueued[0]}` },
     )
 

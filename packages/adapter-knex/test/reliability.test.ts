@@ -1,7 +1,7 @@
 // Reliability: a Turn's finalize racing a user's cancel on the same PostgreSQL row, 1000 times,
 // with the cancel fired at a random point of the turn over its own connection. Never both: a
 // cancel that won is never overwritten, and a turn that finalized is never cancelled after.
-import { Session, Turn } from '@opencode-kit/core'
+import { runTurn, Session } from '@opencode-kit/core'
 import { MemoryRecordPort } from '@opencode-kit/core/testing'
 import fc from 'fast-check'
 import type { Knex } from 'knex'
@@ -53,16 +53,18 @@ describe('reliability: Turn finalize vs cancel on PostgreSQL', () => {
         subject: records.insert({ opencodeSessionId: 'ses_turn_test' }),
         records,
         client,
+        permissions: 'server-defaults',
       })
-      const turn = new Turn({
-        message: id,
+      const turn = runTurn({
+        messageId: id,
         messages,
         session,
         client,
-        queryText: 'ping',
+        prompt: 'ping',
+        onError: () => {},
         emptyStreamRetryDelayMs: 0,
         finalExchangeTimeoutMs: 0,
-      }).call()
+      })
       // The stop button, from "another request": yield a random number of macrotasks, then cancel.
       const cancel = (async () => {
         for (let i = 0; i < (delays[round] ?? 0); i++) await new Promise((r) => setImmediate(r))

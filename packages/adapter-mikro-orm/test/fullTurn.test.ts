@@ -1,6 +1,6 @@
-// A full Turn through this adapter against the OpenCode stand-in on loopback: content, status,
+// A full turn through this adapter (the kit wired with its ports) against the OpenCode stand-in on loopback: content, status,
 // summed cost, tokens and artifacts, read back with plain SQL, on SQLite, PostgreSQL and MariaDB.
-import { Client, Session, Turn } from '@opencode-kit/core'
+import { createOpencodeKit } from '@opencode-kit/core'
 import {
   MemoryStorage,
   type RunningStandIn,
@@ -31,7 +31,7 @@ describe.each(DATABASES)('a full turn through adapter-mikro-orm on %s', (name) =
   })
 
   it('persists content, status, summed cost, tokens, parts and the written file', async () => {
-    standIn.standIn.enqueue(
+    standIn.enqueue(
       scenario()
         .cost(0.0004, { input: 1000, output: 40 })
         .write('/project/plan.md', '# Plan\n')
@@ -40,17 +40,14 @@ describe.each(DATABASES)('a full turn through adapter-mikro-orm on %s', (name) =
     )
     const subjectId = await db.insert('opencode_subjects', { title: `plan on ${name}` })
     const messageId = await db.insert('opencode_messages', { subject_id: subjectId })
-    const { records, messages } = mikroOrmAdapter(db.orm)
-    const client = new Client({ baseUrl: standIn.url })
     const storage = new MemoryStorage()
-    const result = await new Turn({
-      message: messageId,
-      messages,
-      session: new Session({ subject: await records.load(subjectId), records, client }),
-      client,
-      queryText: `Plan it (${name})`,
+    const kit = createOpencodeKit({
+      client: standIn.url,
+      ...mikroOrmAdapter(db.orm),
       storage,
-    }).call()
+      permissions: 'server-defaults',
+    })
+    const result = await kit.runTurn({ subjectId, messageId, prompt: `Plan it (${name})` })
     expect(result.status).toBe('completed')
     const [row] = await db.sql<Record<string, unknown>>('select * from opencode_messages where id = ?', [
       messageId,

@@ -2,7 +2,7 @@
 // and MariaDB, the cancel fired at a random point of the turn through its own forked
 // EntityManager. Never both: a cancel that won is never overwritten, and a turn that finalized is
 // never cancelled after.
-import { Session, Turn } from '@opencode-kit/core'
+import { runTurn, Session } from '@opencode-kit/core'
 import { MemoryRecordPort } from '@opencode-kit/core/testing'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -47,16 +47,18 @@ describe.each(['postgres', 'mariadb'] as const)('reliability: Turn finalize vs c
         subject: records.insert({ opencodeSessionId: 'ses_turn_test' }),
         records,
         client,
+        permissions: 'server-defaults',
       })
-      const turn = new Turn({
-        message: id,
+      const turn = runTurn({
+        messageId: id,
         messages,
         session,
         client,
-        queryText: 'ping',
+        prompt: 'ping',
+        onError: () => {},
         emptyStreamRetryDelayMs: 0,
         finalExchangeTimeoutMs: 0,
-      }).call()
+      })
       // The stop button, from "another request": yield a random number of macrotasks, then cancel.
       const cancel = (async () => {
         for (let i = 0; i < (delays[round] ?? 0); i++) await new Promise((r) => setImmediate(r))

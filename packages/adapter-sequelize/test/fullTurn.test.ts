@@ -1,7 +1,7 @@
-// A full Turn through this adapter, against the OpenCode stand-in on a loopback port: the final
+// A full turn through this adapter (the kit wired with its ports), against the OpenCode stand-in on a loopback port: the final
 // content, status, cost (summed over the tool loop), tokens and artifacts, read back with plain
 // SQL, on SQLite, PostgreSQL and MariaDB.
-import { Client, Session, Turn } from '@opencode-kit/core'
+import { createOpencodeKit } from '@opencode-kit/core'
 import {
   MemoryStorage,
   type RunningStandIn,
@@ -39,7 +39,7 @@ describe.each(DATABASES)('a full turn through adapter-sequelize on %s', (name) =
     (await sequelize.query<T>(sql, { replacements, type: QueryTypes.SELECT }))[0] as T
 
   it('persists content, status, summed cost, tokens, parts and the written file', async () => {
-    standIn.standIn.enqueue(
+    standIn.enqueue(
       scenario()
         .cost(0.0004, { input: 1000, output: 40 })
         .write('/project/notes.md', '# Notes\n')
@@ -58,18 +58,19 @@ describe.each(DATABASES)('a full turn through adapter-sequelize on %s', (name) =
       },
     )
     const message = await one<{ id: number }>('SELECT id FROM opencode_messages ORDER BY id DESC')
-    const { records, messages } = sequelizeAdapter(sequelize)
-    const client = new Client({ baseUrl: standIn.url })
     const storage = new MemoryStorage()
-
-    const result = await new Turn({
-      message: message.id,
-      messages,
-      session: new Session({ subject: await records.load(subject.id), records, client }),
-      client,
-      queryText: `Take notes (${name})`,
+    const kit = createOpencodeKit({
+      client: standIn.url,
+      ...sequelizeAdapter(sequelize),
       storage,
-    }).call()
+      permissions: 'server-defaults',
+    })
+
+    const result = await kit.runTurn({
+      subjectId: subject.id,
+      messageId: message.id,
+      prompt: `Take notes (${name})`,
+    })
 
     expect(result.status).toBe('completed')
     const row = await one<Record<string, unknown>>('SELECT * FROM opencode_messages WHERE id = ?', [

@@ -11,15 +11,16 @@ const repo = fileURLToPath(new URL('../../..', import.meta.url))
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: repo, encoding: 'utf8' }).trim()
 
 const host = [
+  'createOpencodeKit',
+  'startTurn',
+  'runTurn',
   'Session',
-  'Turn',
-  'TurnResult',
+  'describeTool',
   'Exchange',
   'Artifact',
   'Transform',
   'Impostor',
   'MessageArtifacts',
-  'ToolDisplay',
 ]
 const wire = ['Client', 'Reply', 'Tracer', 'Prompts', 'Instrumentation', 'ErrorReporter', 'OpencodeError']
 const sandbox = ['Sandbox', 'SandboxFile', 'UploadedFilesPrompt', 'UnsafeFileError']

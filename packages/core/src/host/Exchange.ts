@@ -1,10 +1,11 @@
-import { Instrumentation } from '../wire/Instrumentation.js'
+import { trace } from '../support/trace.js'
 import { extractArtifactsFromMessages } from '../wire/parseMessages.js'
 import { isObject, type OpencodeMessage } from '../wire/types.js'
 import { Artifact } from './Artifact.js'
+import type { Hooks } from './hooks.js'
 
 /** Why apply_patch files are not extracted (the payload of `opencode.apply_patch.artifacts_dropped`). */
-export const APPLY_PATCH_DROP_REASON =
+const APPLY_PATCH_DROP_REASON =
   'apply_patch v1.15+ metadata does not include post-write file content; extraction requires sandbox-read which is not yet wired into ResponseParser'
 
 /**
@@ -26,13 +27,14 @@ export class Exchange {
 
   /**
    * Files created by completed `write` tools, minus `exclude` (exact names). Each completed
-   * `apply_patch` part with non-delete files emits `opencode.apply_patch.artifacts_dropped`: their
-   * content is not on the wire, so they are signalled rather than silently lost.
+   * `apply_patch` part with non-delete files emits `opencode.apply_patch.artifacts_dropped` (to
+   * `hooks.onTrace` and `node:diagnostics_channel`): their content is not on the wire, so they are
+   * signalled rather than silently lost.
    */
-  toolArtifacts(options: { exclude?: readonly string[] } = {}): Artifact[] {
+  toolArtifacts(options: { exclude?: readonly string[]; hooks?: Partial<Hooks> } = {}): Artifact[] {
     const excluded = new Set(options.exclude ?? [])
     const extracted = extractArtifactsFromMessages(this.messages)
-    this.notifyDrops()
+    this.notifyDrops({ onError: options.hooks?.onError, onTrace: options.hooks?.onTrace })
     return extracted
       .filter((entry) => !excluded.has(entry.filename))
       .map(
@@ -41,7 +43,7 @@ export class Exchange {
       )
   }
 
-  private notifyDrops(): void {
+  private notifyDrops(hooks: Hooks): void {
     for (const message of this.messages) {
       if (message?.info?.role !== 'assistant') continue
       for (const part of message.parts ?? []) {
@@ -55,16 +57,21 @@ export class Exchange {
           (file): file is Record<string, unknown> => isObject(file) && file.type !== 'delete',
         )
         if (eligible.length === 0) continue
-        Instrumentation.notify('opencode.apply_patch.artifacts_dropped', {
-          file_count: eligible.length,
-          relative_paths: eligible
-            .map((file) => file.relativePath)
-            .filter((path) => path !== undefined && path !== null)
-            .slice(0, 5),
-          message_id: part.messageID,
-          session_id: part.sessionID,
-          reason: APPLY_PATCH_DROP_REASON,
-        })
+        trace(
+          hooks.onTrace,
+          'apply_patch.artifacts_dropped',
+          {
+            fileCount: eligible.length,
+            relativePaths: eligible
+              .map((file) => file.relativePath)
+              .filter((path) => path !== undefined && path !== null)
+              .slice(0, 5),
+            messageId: part.messageID,
+            sessionId: part.sessionID,
+            reason: APPLY_PATCH_DROP_REASON,
+          },
+          hooks.onError,
+        )
       }
     }
   }

@@ -1,4 +1,6 @@
-import { reportSafely } from '../wire/ErrorReporter.js'
+import type { ErrorHook } from '../support/ErrorHook.js'
+import { reportError } from '../support/reportError.js'
+import type { TraceHook } from '../support/TraceHook.js'
 import type { OpencodeMessage } from '../wire/types.js'
 import { Exchange } from './Exchange.js'
 import { Impostor } from './Impostor.js'
@@ -24,6 +26,10 @@ export interface MessageArtifactsOptions {
   defaultAttach?: 'all' | 'none'
   /** Cap on newly attached sandbox files per call (default {@link MAX_SANDBOX_ARTIFACTS}). */
   maxSandboxFiles?: number
+  /** Receives the errors it swallows (default: a concise `console.warn`). */
+  onError?: ErrorHook
+  /** Receives `apply_patch.artifacts_dropped` (also on `node:diagnostics_channel`). */
+  onTrace?: TraceHook
 }
 
 /** Where {@link MessageArtifacts.attachFrom} looks for files. */
@@ -42,7 +48,7 @@ export interface AttachFromInput {
  * Turns what an agent wrote during a turn into attachments of the assistant message: files from
  * `write` tool calls and new files in the sandbox, routed through transforms (which own their
  * source and destination names, so agent bytes never land under a trusted name). Safe to retry:
- * attachment is keyed by filename. Errors are reported through the ErrorReporter and never thrown.
+ * attachment is keyed by filename. Errors go to `onError` and are never thrown.
  *
  * @example
  * ```ts
@@ -54,8 +60,10 @@ export interface AttachFromInput {
 export class MessageArtifacts {
   /** Filenames this instance attached, in order. */
   readonly attached: string[] = []
-  private readonly options: Required<Omit<MessageArtifactsOptions, 'transforms'>> & {
+  private readonly options: Required<Omit<MessageArtifactsOptions, 'transforms' | 'onTrace' | 'onError'>> & {
     transforms: readonly Transform[]
+    onError: ErrorHook | undefined
+    onTrace: TraceHook | undefined
   }
 
   constructor(options: MessageArtifactsOptions) {
@@ -66,6 +74,8 @@ export class MessageArtifacts {
       transforms: options.transforms ?? [],
       defaultAttach: options.defaultAttach ?? 'all',
       maxSandboxFiles: options.maxSandboxFiles ?? MAX_SANDBOX_ARTIFACTS,
+      onError: options.onError,
+      onTrace: options.onTrace,
     }
   }
 
@@ -87,7 +97,8 @@ export class MessageArtifacts {
   private async attachFromExchange(exchange: readonly OpencodeMessage[] | Exchange): Promise<void> {
     try {
       const source = exchange instanceof Exchange ? exchange : new Exchange(exchange)
-      for (const artifact of source.toolArtifacts({ exclude: [...this.ownedFilenames] })) {
+      const hooks = { onError: this.options.onError, onTrace: this.options.onTrace }
+      for (const artifact of source.toolArtifacts({ exclude: [...this.ownedFilenames], hooks })) {
         if (await artifact.attachTo(this.options.storage, this.options.messageId))
           this.attached.push(artifact.filename)
       }
@@ -147,10 +158,11 @@ export class MessageArtifacts {
   }
 
   private report(error: unknown, action: string): void {
-    reportSafely(error, {
-      handled: true,
+    reportError(this.options.onError, error, {
+      feature: this.options.feature,
       severity: 'warning',
-      context: { feature: this.options.feature, action, message_id: this.options.messageId },
+      action,
+      messageId: this.options.messageId,
     })
   }
 }

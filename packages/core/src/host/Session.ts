@@ -1,8 +1,17 @@
-import { reportSafely } from '../wire/ErrorReporter.js'
+import type { ErrorHook } from '../support/ErrorHook.js'
+import { reportError } from '../support/reportError.js'
 import { OpencodeError } from '../wire/errors.js'
 import { isBlank, type OpencodeSession, type PermissionRule } from '../wire/types.js'
-import { UniqueViolationError } from './errors.js'
-import type { LockedSubject, RecordPort, SubjectRow } from './ports.js'
+import { ConfigurationError, UniqueViolationError } from './errors.js'
+import type { RecordPort, SubjectRow } from './ports.js'
+
+/** What `ensure` and `recreate` of a session answer. */
+export interface EnsuredSession {
+  /** The upstream session id (`ses_…`). */
+  id: string
+  /** True when this call minted it. */
+  created: boolean
+}
 
 /** The part of the wire client a Session needs. */
 export interface SessionClient {
@@ -10,6 +19,16 @@ export interface SessionClient {
   deleteSession(id: string): Promise<unknown>
   abortSession(id: string): Promise<unknown>
 }
+
+/**
+ * The permission rules of new sessions: rules (last match wins), a function of the subject row
+ * that returns them, or `'server-defaults'` to let the server's configuration decide. Required:
+ * an agent's permissions are a decision, never an accident.
+ */
+export type PermissionPolicy =
+  | readonly PermissionRule[]
+  | ((subject: SubjectRow) => readonly PermissionRule[] | Promise<readonly PermissionRule[]>)
+  | 'server-defaults'
 
 /** Options of {@link Session}. */
 export interface SessionOptions {
@@ -19,59 +38,64 @@ export interface SessionOptions {
   client: SessionClient
   /**
    * Permission rules for a NEW session (they apply only at creation: after changing the policy,
-   * recreate stored sessions). Default: none (the server's defaults).
+   * recreate stored sessions). Required; `'server-defaults'` is an explicit choice.
    */
-  permissionsFor?: (subject: SubjectRow) => PermissionRule[] | undefined
-  /** Receives wire errors swallowed by {@link Session.abort} (default: reported through ErrorReporter). */
-  onError?: (error: OpencodeError, context: { action: string; recordId: SubjectRow['id'] }) => void
+  permissions: PermissionPolicy
+  /** Receives errors swallowed by best-effort cleanups (default: a concise `console.warn`). */
+  onError?: ErrorHook
 }
 
 const present = (id: string | null | undefined): id is string => !isBlank(id)
+
+/** Throws {@link ConfigurationError} unless `policy` is a permission policy. */
+export function assertPermissionPolicy(policy: unknown, owner: string): asserts policy is PermissionPolicy {
+  if (policy === 'server-defaults' || typeof policy === 'function' || Array.isArray(policy)) return
+  throw new ConfigurationError(
+    `${owner} needs a permission policy: \`permissions: [...rules]\`, a function of the subject, or 'server-defaults' (for example \`permissions: allowOnly([{ permission: 'read', pattern: '*' }])\`)`,
+  )
+}
 
 /**
  * The lifecycle of the one upstream OpenCode session a subject row owns. `ensure` is idempotent and
  * race-free across processes: the id is double-checked under the row lock, so N workers starting
  * turns for one conversation create exactly one session. The only network call made inside the
- * lock is the short `POST /session` that mints the session.
+ * lock is the short `POST /session` that mints the session; a minted session whose id is not
+ * stored (a lost race, a failed commit) is deleted again.
  *
  * @example
  * ```ts
- * const session = new Session({ subject, records, client, permissionsFor: () => [{ permission: '*', pattern: '*', action: 'deny' }] })
- * const id = await session.ensure()   // creates at most once, however many workers race
- * if (session.justCreated) console.log('new session', id)
+ * const session = new Session({ subject, records, client, permissions: denyAll() })
+ * const { id, created } = await session.ensure() // creates at most once, however many workers race
+ * if (created) console.log('new session', id)
  * ```
  */
 export class Session {
   /** The latest snapshot of the subject row (refreshed under the lock and after minting). */
   subject: SubjectRow
   private readonly options: SessionOptions
-  private created = false
+  private readonly onError: ErrorHook | undefined
 
   constructor(options: SessionOptions) {
+    assertPermissionPolicy(options.permissions, 'Session')
     this.options = options
     this.subject = options.subject
+    this.onError = options.onError
   }
 
-  /** True only if the most recent `ensure`/`recreate` minted a new upstream session. */
-  get justCreated(): boolean {
-    return this.created
-  }
-
-  /** The stored session id, creating (once, under the row lock) when there is none. */
-  async ensure(): Promise<string> {
-    this.created = false
-    if (present(this.subject.opencodeSessionId)) return this.subject.opencodeSessionId
+  /** The stored session, creating one (once, under the row lock) when there is none. */
+  async ensure(): Promise<EnsuredSession> {
+    if (present(this.subject.opencodeSessionId)) return { id: this.subject.opencodeSessionId, created: false }
     try {
-      return await this.options.records.withLock(this.subject.id, async (row, locked) => {
-        this.subject = row
-        if (present(row.opencodeSessionId)) return row.opencodeSessionId
-        return this.mint(row, locked)
+      return await this.underLock(async (row, mint) => {
+        if (present(row.opencodeSessionId)) return { id: row.opencodeSessionId, created: false }
+        return mint()
       })
     } catch (error) {
       if (!(error instanceof UniqueViolationError)) throw error
-      // Someone else's write won the unique key: take what is stored (our upstream session was deleted in mint).
+      // Someone else's write won the unique key: take what is stored (our minted session was deleted).
       this.subject = await this.options.records.load(this.subject.id)
-      if (present(this.subject.opencodeSessionId)) return this.subject.opencodeSessionId
+      if (present(this.subject.opencodeSessionId))
+        return { id: this.subject.opencodeSessionId, created: false }
       throw error
     }
   }
@@ -80,87 +104,84 @@ export class Session {
    * A fresh upstream session for the subject. Concurrent recreators converge on one new session;
    * the old upstream session is aborted best-effort so it stops spending.
    */
-  async recreate(): Promise<string> {
-    this.created = false
+  async recreate(): Promise<EnsuredSession> {
     const before = this.subject.opencodeSessionId
     let stale: string | null = null
-    const id = await this.options.records.withLock(this.subject.id, async (row, locked) => {
-      this.subject = row
+    const ensured = await this.underLock(async (row, mint) => {
       const current = row.opencodeSessionId
-      if (present(current) && current !== before) return current // another recreate won while we waited
+      if (present(current) && current !== before) return { id: current, created: false } // another recreate won
       stale = current
-      return this.mint(row, locked)
+      return mint()
     })
-    if (this.created && present(stale)) await this.abortQuietly(stale)
-    return id
+    if (ensured.created && present(stale))
+      await this.quietly('abortStaleSession', () => this.options.client.abortSession(stale as string))
+    return ensured
   }
 
   /** Abort the running turn of the stored session, best-effort (wire errors go to `onError`). */
   async abort(): Promise<unknown> {
     const id = this.subject.opencodeSessionId
     if (!present(id)) return undefined
-    try {
-      return await this.options.client.abortSession(id)
-    } catch (error) {
-      if (!(error instanceof OpencodeError)) throw error
-      this.handleError(error, 'abort_session')
-      return undefined
-    }
+    let answer: unknown
+    await this.quietly('abortSession', async () => {
+      answer = await this.options.client.abortSession(id)
+    })
+    return answer
   }
 
-  private async mint(row: SubjectRow, locked: LockedSubject): Promise<string> {
-    const created = await this.options.client.createSession({
-      title: row.title ?? undefined,
-      permissions: this.options.permissionsFor?.(row),
-    })
-    const id = created.id
+  /**
+   * Run `fn` under the subject's row lock with a `mint` that creates and stores a session. If the
+   * locked transaction does not commit after minting — `setSessionId` failed, the callback threw,
+   * or COMMIT itself failed — the minted session is stored nowhere: delete it upstream.
+   */
+  private async underLock(
+    fn: (row: SubjectRow, mint: () => Promise<EnsuredSession>) => Promise<EnsuredSession>,
+  ): Promise<EnsuredSession> {
+    let minted: string | undefined
     try {
-      await locked.setSessionId(id)
+      const ensured = await this.options.records.withLock(this.subject.id, async (row, locked) => {
+        this.subject = row
+        return fn(row, async () => {
+          const id = await this.create(row)
+          minted = id
+          await locked.setSessionId(id)
+          return { id, created: true }
+        })
+      })
+      if (ensured.created) this.subject = { ...this.subject, opencodeSessionId: ensured.id }
+      return ensured
     } catch (error) {
       // Never leave an orphan spending upstream: the session we minted is not stored anywhere.
-      await this.deleteQuietly(id)
+      if (minted !== undefined) {
+        const orphan = minted
+        await this.quietly('deleteSession', () => this.options.client.deleteSession(orphan))
+      }
       throw error
     }
-    this.created = true
-    this.subject = { ...row, opencodeSessionId: id }
-    return id
   }
 
-  private async deleteQuietly(id: string): Promise<void> {
+  private async create(row: SubjectRow): Promise<string> {
+    const policy = this.options.permissions
+    const rules =
+      policy === 'server-defaults' ? undefined : typeof policy === 'function' ? await policy(row) : policy
+    const created = await this.options.client.createSession({
+      title: row.title ?? undefined,
+      permissions: rules ? [...rules] : undefined,
+    })
+    return created.id
+  }
+
+  /** Run a best-effort cleanup call: an `OpencodeError` goes to `onError`, anything else propagates. */
+  private async quietly(action: string, run: () => Promise<unknown>): Promise<void> {
     try {
-      await this.options.client.deleteSession(id)
+      await run()
     } catch (error) {
       if (!(error instanceof OpencodeError)) throw error
-      this.handleError(error, 'delete_session')
-    }
-  }
-
-  private async abortQuietly(id: string): Promise<void> {
-    try {
-      await this.options.client.abortSession(id)
-    } catch (error) {
-      if (!(error instanceof OpencodeError)) throw error
-      this.handleError(error, 'abort_stale_session')
-    }
-  }
-
-  private handleError(error: OpencodeError, action: string): void {
-    const context = { action, recordId: this.subject.id }
-    if (this.options.onError) {
-      try {
-        this.options.onError(error, context)
-      } catch (callbackError) {
-        reportSafely(callbackError, {
-          handled: true,
-          severity: 'warning',
-          context: { feature: 'opencode.session', ...context },
-        })
-      }
-    } else {
-      reportSafely(error, {
-        handled: true,
+      reportError(this.onError, error, {
+        feature: 'opencode.session',
         severity: 'warning',
-        context: { feature: 'opencode.session', ...context },
+        action,
+        subjectId: this.subject.id,
       })
     }
   }

@@ -1,27 +1,41 @@
 import { type Clock, systemClock } from '../support/Clock.js'
+import type { ErrorContext, ErrorHook } from '../support/ErrorHook.js'
+import { reportError } from '../support/reportError.js'
+import type { TraceHook } from '../support/TraceHook.js'
+import { trace } from '../support/trace.js'
 import type { StreamEventsOptions } from '../wire/Client.js'
-import { reportSafely } from '../wire/ErrorReporter.js'
 import {
   AbortError,
   InvalidArgumentError,
   OpencodeError,
   SessionNotFoundError,
   StaleSessionError,
+  UpstreamError,
 } from '../wire/errors.js'
-import { Instrumentation } from '../wire/Instrumentation.js'
 import { mergeStreamOnlyParts } from '../wire/mergeFinalExchange.js'
 import { extractError, extractInterleavedParts, extractText } from '../wire/parseMessages.js'
 import { Reply, type ReplyResult } from '../wire/Reply.js'
 import { isStreamOnlyPart } from '../wire/streamOnlyParts.js'
-import type { Tracer } from '../wire/Tracer.js'
 import { isBlank, type OpencodeMessage, truncate } from '../wire/types.js'
 import type { WireClient } from '../wire/WireClient.js'
+import type { DescribeToolOptions } from './describeTool.js'
+import { EmptyReplyError } from './errors.js'
+import { contain, type Hooks } from './hooks.js'
 import { type AttachFromInput, MessageArtifacts } from './MessageArtifacts.js'
 import type { MessageFields, MessagePort, MessageRow, RowId, StoragePort, SubjectRow } from './ports.js'
+import type { EnsuredSession } from './Session.js'
 import type { Transform } from './Transform.js'
-import type { TurnStatus } from './TurnEvent.js'
-import { errorMessage, errorName, TurnResult } from './TurnResult.js'
-import { TurnExchange } from './turnExchange.js'
+import type { TurnEvent, TurnEventError, TurnStatus, TurnUsage } from './TurnEvent.js'
+import { TurnEventSource } from './TurnEventSource.js'
+import {
+  errorMessage,
+  errorName,
+  type TurnResult,
+  turnFinishedPayload,
+  turnResult,
+  ZERO_USAGE,
+} from './TurnResult.js'
+import * as TurnExchange from './turnExchange.js'
 
 /** Content written through `MessagePort.error` when a turn fails. */
 export const ERROR_FALLBACK_CONTENT = 'Sorry, an error occurred while generating this response.'
@@ -34,22 +48,17 @@ export type TurnClient = Pick<
   'getMessages' | 'sendMessageAsync' | 'streamEvents' | 'abortSession'
 >
 
-/** The session lifecycle a turn uses. `Session` has it. */
+/** The session lifecycle a turn uses. {@link Session} has it. */
 export interface TurnSession {
   /** The subject row, as last read (fresh after a recreate). */
-  readonly subject?: SubjectRow
-  /** The stored upstream session id, creating one when there is none. */
-  ensure(): Promise<string>
+  readonly subject: SubjectRow
+  /** The stored upstream session, creating one when there is none. */
+  ensure(): Promise<EnsuredSession>
   /** Replace a stale or deleted upstream session with a new one. */
-  recreate(): Promise<string>
-  /** True when the last `ensure` minted a session (emits `session.created`). */
-  readonly justCreated?: boolean
+  recreate(): Promise<EnsuredSession>
 }
 
-/** Receives Turn's trace events, unprefixed (`response.started`, `turn.finished`, …). */
-export type TurnTracer = ((name: string, payload: Record<string, unknown>) => void) | Pick<Tracer, 'call'>
-
-/** Stream deadlines Turn passes to `Client.streamEvents` (host-layer defaults when omitted). */
+/** Stream deadlines a turn passes to the event stream (host-layer defaults when omitted). */
 export type TurnStreamOptions = Pick<
   StreamEventsOptions,
   | 'timeoutMs'
@@ -61,108 +70,164 @@ export type TurnStreamOptions = Pick<
   | 'maxFrameSize'
 >
 
-/** Options of {@link Turn}. */
-export interface TurnOptions {
-  /** The assistant message row the reply streams into (status `pending`). */
-  message: RowId | { readonly id: RowId }
-  messages: MessagePort
-  /** The subject's session (a {@link Session}); its `subject` is the freshest copy of the row. */
-  session: TurnSession
-  /** The subject row, when the session does not expose one. */
-  subject?: SubjectRow
-  client: TurnClient
-  /** The user's prompt. Sent once; it must round-trip exactly (it finds this turn's messages). */
-  queryText: string
-  /** Extra system prompt, computed when the prompt is sent. */
-  systemContext?: (subject: SubjectRow) => string | undefined
-  /** The OpenCode agent to run (`build`, `plan`, …), computed when the prompt is sent. */
-  agentName?: (subject: SubjectRow) => string | undefined
-  /**
-   * Called with each attempt's fresh {@link Reply} before streaming: add observers here to push
-   * deltas to the user. A throw ends the turn as `failed`; throws inside observers are contained.
-   */
-  observe?: (reply: Reply) => void
-  /** Trace events; they also go to `node:diagnostics_channel` as `opencode.<name>`. */
-  tracer?: TurnTracer
-  /** After a successful finalize (and artifact attach). A throw is reported, never changes the result. */
-  onFinalized?: (event: { message: MessageRow; exchange: readonly OpencodeMessage[] }) => unknown
-  /** Once, at the end of every path. A throw is reported, never changes the result. */
-  onTurnFinished?: (result: TurnResult) => unknown
-  /** Throttled keep-alive during a long stream (after `messages.touchActivity`). */
-  onActivityTick?: (subject: SubjectRow) => unknown
-  /** Called before the stream opens: release pooled DB connections held by this job. */
-  releaseConnections?: () => unknown
-  /** Shorthand for `artifacts: { storage }`: attach the files `write` tools created. */
-  storage?: StoragePort
-  /** Attach artifacts of a completed turn: `write` tool files, and sandbox files when given. */
-  artifacts?: {
-    storage: StoragePort
-    transforms?: readonly Transform[]
-    defaultAttach?: 'all' | 'none'
-    sandbox?: AttachFromInput['sandbox']
-    /** Default: the time `call()` started. */
-    cutoff?: Date
-    uploadEcho?: readonly string[]
-  }
-  /** Stops the turn: the stream ends, the upstream session is aborted, the row ends `cancelled`. */
-  signal?: AbortSignal
-  /** Time source for throttles, deadlines and delays (default: the system clock). */
-  clock?: Clock
-  /** Stream deadlines (defaults: 600 s overall, 120 s to the first event). */
-  stream?: TurnStreamOptions
+/** A value, or a function of the subject row that computes it (may be async). */
+export type PerSubject<T> = T | ((subject: SubjectRow) => T | Promise<T>)
+
+/** The knobs of a turn; every one has a default. */
+export interface TurnTuning {
   /** Minimum ms between mid-stream snapshot writes (default 1000; 0 writes on every event). */
-  snapshotIntervalMs?: number
+  snapshotIntervalMs: number
   /** Minimum ms between activity ticks (default 300 000). */
-  activityIntervalMs?: number
+  activityIntervalMs: number
   /** Wait before the one empty-stream re-poll (default 2000). */
-  emptyStreamRetryDelayMs?: number
+  emptyStreamRetryDelayMs: number
   /** Total wait for final text while the agent still works (default 120 000). */
-  finalExchangeTimeoutMs?: number
+  finalExchangeTimeoutMs: number
   /** Wait between final-exchange polls (default 2000). */
-  finalExchangeRetryDelayMs?: number
+  finalExchangeRetryDelayMs: number
   /** Content written when the turn errors (default {@link ERROR_FALLBACK_CONTENT}). */
-  errorFallbackContent?: string
-  /** `context.feature` of error reports (default `"opencode.turn"`). */
-  errorFeature?: string
+  errorFallbackContent: string
+  /** Events `turn.events` buffers for a consumer that is behind before it compacts them (default 1000). */
+  maxBufferedEvents: number
 }
 
-const DEFAULTS = {
+/** Default {@link TurnTuning}. */
+export const TURN_DEFAULTS: Readonly<TurnTuning> = Object.freeze({
   snapshotIntervalMs: 1000,
   activityIntervalMs: 300_000,
   emptyStreamRetryDelayMs: 2000,
   finalExchangeTimeoutMs: 120_000,
   finalExchangeRetryDelayMs: 2000,
   errorFallbackContent: ERROR_FALLBACK_CONTENT,
-  errorFeature: 'opencode.turn',
+  maxBufferedEvents: 1000,
+})
+
+/** Where a completed turn's files go, and how they are chosen. */
+export interface TurnArtifacts {
+  storage: StoragePort
+  /** Product rules that turn agent files into trusted artifacts. */
+  transforms?: readonly Transform[]
+  /** `'all'` (default) attaches every safe sandbox file no transform claimed; `'none'` only transformed ones. */
+  defaultAttach?: 'all' | 'none'
+  /** The agent's working directory, scanned for files written during the turn. */
+  sandbox?: AttachFromInput['sandbox']
+  /** Only sandbox files modified after this time (default: the turn's start). */
+  cutoff?: Date
+  /** Basenames of the user's uploads: never echoed back as artifacts. */
+  uploadEcho?: readonly string[]
+}
+
+/** Options of {@link startTurn} and {@link runTurn}: everything one turn needs. */
+export interface TurnOptions extends Partial<TurnTuning> {
+  /** The assistant message row the reply streams into (status `pending`). */
+  messageId: RowId
+  /** The user's prompt. Sent once; it must round-trip exactly (it finds this turn's messages). */
+  prompt: string
+  client: TurnClient
+  messages: MessagePort
+  /** The subject's session (a {@link Session}). */
+  session: TurnSession
+  /** Stops the turn: the stream ends, the upstream session is aborted, the row ends `cancelled`. */
+  signal?: AbortSignal
+  /** The OpenCode agent to run (`build`, `plan`…). */
+  agent?: PerSubject<string | undefined>
+  /** Extra system prompt for this turn. */
+  system?: PerSubject<string | undefined>
+  /** Attach a completed turn's files (`write` tools, and the sandbox when given). */
+  artifacts?: TurnArtifacts
+  /** After a successful finalize (and artifact attach). May be async; a failure is reported, never changes the result. */
+  onFinalized?: (event: { message: MessageRow; exchange: readonly OpencodeMessage[] }) => unknown
+  /** Once, at the end of every path. May be async; a failure is reported, never changes the result. */
+  onTurnFinished?: (result: TurnResult) => unknown
+  /** Throttled keep-alive during a long stream (after `messages.touchActivity`). */
+  onActivityTick?: (subject: SubjectRow) => unknown
+  /** Called before the stream opens: release pooled DB connections held by this job. */
+  releaseConnections?: () => unknown
+  /** Errors the turn handles without throwing (default: a concise `console.warn`). */
+  onError?: ErrorHook
+  /** Trace events (`response.started`, `turn.finished`…); they also go to `node:diagnostics_channel`. */
+  onTrace?: TraceHook
+  /** Time source for throttles, deadlines and delays (default: the system clock). */
+  clock?: Clock
+  /** Stream deadlines (defaults: 600 s overall, 120 s to the first event). */
+  stream?: TurnStreamOptions
+  /** Labels and icons of the tool views in `tool` events. */
+  tools?: DescribeToolOptions
+  /** `context.feature` of error reports (default `"opencode.turn"`). */
+  errorFeature?: string
+}
+
+/** A running turn: its events as they happen, and its outcome. */
+export interface TurnHandle {
+  /** The assistant message row. */
+  readonly messageId: RowId
+  /**
+   * The turn's {@link TurnEvent}s, `start` first and `finish` last. Iterate once; the turn never
+   * waits for the consumer (see {@link TurnEvent} for the buffering policy).
+   */
+  readonly events: AsyncIterable<TurnEvent>
+  /**
+   * The outcome, once the row is final and `onTurnFinished` ran. Rejects only when the row could
+   * not be written (`PersistenceError`): the job should fail so the queue retries it.
+   */
+  readonly result: Promise<TurnResult>
+}
+
+/**
+ * Start one assistant reply, end to end: ensure the subject's session, subscribe to its events,
+ * send the prompt once, stream the reply into the message row (throttled snapshots), wait for the
+ * agent's tool loop to finish, and end the row with a compare-and-set — `completed`, or `error`
+ * with a fallback text — without ever overwriting a user's cancel. A deleted or stale upstream
+ * session is recreated once and the prompt re-sent. Returns at once; `createOpencodeKit` wires the
+ * options once, this is the building block underneath.
+ *
+ * @example
+ * ```ts
+ * const turn = startTurn({
+ *   messageId: assistantMessage.id, prompt: 'Summarize the ticket', client, messages,
+ *   session: new Session({ subject, records, client, permissions: 'server-defaults' }),
+ *   signal: stopButton.signal,
+ * })
+ * for await (const event of turn.events) socket.send(JSON.stringify(event))
+ * const result = await turn.result // result.status: 'completed' | 'cancelled' | 'error' | 'failed'
+ * ```
+ */
+export function startTurn(options: TurnOptions): TurnHandle {
+  const run = new TurnRun(options, true)
+  const result = run.run()
+  result.catch(() => {}) // a caller that never awaits `result` must not crash the process
+  return { messageId: options.messageId, events: run.events.queue, result }
+}
+
+/**
+ * Run one turn to its end (see {@link startTurn}) when nobody watches it live. Resolves once the
+ * row is final and `onTurnFinished` ran; rejects only with `PersistenceError`.
+ *
+ * @example
+ * ```ts
+ * const result = await runTurn({ messageId, prompt: 'Hi', client, messages, session })
+ * if (result.status === 'completed') console.log(result.message?.content, result.usage.cost)
+ * ```
+ */
+export function runTurn(options: TurnOptions): Promise<TurnResult> {
+  return new TurnRun(options, false).run()
 }
 
 /** A row that left `pending` while we streamed (a user's cancel): stop writing, end as cancelled. */
 class RowLeftPending {}
 
-/**
- * One assistant reply, end to end: ensure the subject's session, subscribe to its events, send the
- * prompt once, stream the reply into the message row (throttled snapshots), wait for the agent's
- * tool loop to finish, and end the row with a compare-and-set — `completed`, or `error` with a
- * fallback text — without ever overwriting a user's cancel. A deleted or stale upstream session is
- * recreated once and the prompt re-sent. `call()` never throws; it resolves to a {@link TurnResult}.
- *
- * @example
- * ```ts
- * const turn = new Turn({
- *   message: assistantMessage.id, messages, session: new Session({ subject, records, client }),
- *   client, queryText: 'Summarize the ticket',
- *   observe: (reply) => reply.addObserver({ partChanged: ({ delta }) => socket.send(delta) }),
- *   signal: stopButton.signal,
- * })
- * const result = await turn.call() // 'completed' | 'cancelled' | 'error' | 'failed'
- * ```
- */
-export class Turn {
-  private readonly options: TurnOptions & typeof DEFAULTS
+type Settings = TurnOptions & TurnTuning & { errorFeature: string }
+
+/** One run of the turn procedure (the state a single turn needs). */
+class TurnRun {
+  readonly events: TurnEventSource
+  private readonly options: Settings
   private readonly clock: Clock
+  private readonly hooks: Hooks
   private readonly messageId: RowId
   private readonly internal = new AbortController()
   private readonly signal: AbortSignal
+  private readonly watched: boolean
   private startedAt = 0
   private preTurnCount = 0
   private reply: Reply | undefined
@@ -171,38 +236,37 @@ export class Turn {
   private startedDate = new Date(0)
   private rowLeftPending = false
   private result: TurnResult | undefined
-  private called = false
+  private usage: TurnUsage = ZERO_USAGE
 
-  constructor(options: TurnOptions) {
-    this.options = { ...DEFAULTS, ...stripUndefined(options) } as TurnOptions & typeof DEFAULTS
+  constructor(options: TurnOptions, watched: boolean) {
+    this.options = { ...TURN_DEFAULTS, errorFeature: 'opencode.turn', ...stripUndefined(options) } as Settings
     this.clock = options.clock ?? systemClock
-    this.messageId = typeof options.message === 'object' ? options.message.id : options.message
+    this.hooks = { onError: options.onError, onTrace: options.onTrace }
+    this.messageId = options.messageId
+    this.watched = watched
     this.signal = options.signal
       ? AbortSignal.any([options.signal, this.internal.signal])
       : this.internal.signal
+    this.events = new TurnEventSource(options.messageId, options.tools, this.options.maxBufferedEvents)
   }
 
-  /** Run the turn. Resolves once the row is final and `onTurnFinished` ran; never rejects. */
-  async call(): Promise<TurnResult> {
-    if (this.called) throw new OpencodeError('Turn.call() runs once; create a new Turn per reply')
-    this.called = true
+  /** Run the turn. Resolves once the row is final and `onTurnFinished` ran. */
+  async run(): Promise<TurnResult> {
     this.startedAt = this.clock.now()
     this.startedDate = this.clock.date()
     try {
-      this.trace('response.started', { subject_id: this.subject.id, message_id: this.messageId })
+      this.trace('response.started', { subjectId: this.subject.id, messageId: this.messageId })
       let attemptedRecreate = false
       for (;;) {
         try {
-          await this.runTurn()
+          await this.attempt(attemptedRecreate)
           break
         } catch (error) {
           const recreatable = error instanceof SessionNotFoundError || error instanceof StaleSessionError
           if (!recreatable || attemptedRecreate || this.stopRequested) throw error
-          await this.options.session.recreate()
-          this.trace('session.recreated_with_resend', {
-            session_id: this.subject.opencodeSessionId,
-            subject_id: this.subject.id,
-          })
+          const recreated = await this.options.session.recreate()
+          this.sessionId = recreated.id
+          this.trace('session.recreated_with_resend', { sessionId: recreated.id, subjectId: this.subject.id })
           attemptedRecreate = true
         }
       }
@@ -210,21 +274,27 @@ export class Turn {
       if (this.stopRequested) await this.contained(() => this.handleStop())
       else await this.contained(() => this.handleUnexpectedError(error))
     }
-    return (
+    const result =
       this.result ??
-      new TurnResult({
-        status: 'failed',
+      turnResult('failed', {
         messageId: this.messageId,
         message: null,
         durationMs: this.elapsed(),
+        usage: this.usage,
       })
+    this.events.finish(
+      result.status,
+      result.message?.content ?? null,
+      result.usage,
+      result.durationMs,
+      eventError(result),
     )
+    return result
   }
 
   private get subject(): SubjectRow {
-    const subject = this.options.session.subject ?? this.options.subject
-    if (!subject)
-      throw new InvalidArgumentError('Turn needs the subject row: pass `subject` or a session with one')
+    const subject = this.options.session.subject
+    if (!subject) throw new InvalidArgumentError('The turn needs a session with its subject row')
     return subject
   }
 
@@ -237,41 +307,38 @@ export class Turn {
     if (this.stopRequested) throw new AbortError('The turn was stopped')
   }
 
-  private async runTurn(): Promise<void> {
+  private async attempt(recreated: boolean): Promise<void> {
     this.throwIfStopped()
-    const sessionId = await this.options.session.ensure()
-    this.sessionId = sessionId
-    if (this.options.session.justCreated === true) {
-      this.trace('session.created', {
-        session_id: this.subject.opencodeSessionId,
-        subject_id: this.subject.id,
-      })
-    }
-    const before = await this.options.client.getMessages(sessionId, { signal: this.signal })
+    const session = await this.options.session.ensure()
+    this.sessionId = session.id
+    if (session.created) this.trace('session.created', { sessionId: session.id, subjectId: this.subject.id })
+    this.events.start(session.id, session.created)
+    const before = await this.options.client.getMessages(session.id, { signal: this.signal })
     this.preTurnCount = Array.isArray(before) ? before.length : 0
 
-    const streamResult = await this.streamResponse(sessionId)
+    const streamResult = await this.streamResponse(session.id, recreated)
     if (this.stopRequested) throw new RowLeftPending()
     const [result, exchange] = await this.waitForFinalExchange(
-      sessionId,
+      session.id,
       streamResult,
-      await this.fetchCurrentExchange(sessionId),
+      await this.fetchCurrentExchange(session.id),
     )
     const lastAssistant = TurnExchange.lastAssistant(exchange)
 
     const row = await this.options.messages.load(this.messageId)
     if (row.status === 'cancelled') await this.saveCancelledResponse(result, exchange)
-    else if (isBlank(result.fullText)) await this.recoverEmptyStream(sessionId, lastAssistant, exchange)
+    else if (isBlank(result.fullText)) await this.recoverEmptyStream(session.id, lastAssistant, exchange)
     else await this.finalizeResponse(result, exchange)
   }
 
   // ── streaming ─────────────────────────────────────────────────────────────────────────────────
 
-  private async streamResponse(sessionId: string): Promise<ReplyResult> {
+  private async streamResponse(sessionId: string, recreated: boolean): Promise<ReplyResult> {
     const { client, messages } = this.options
-    const reply = new Reply({ clock: this.clock })
+    const reply = new Reply({ clock: this.clock, onError: this.hooks.onError })
     this.reply = reply
-    this.options.observe?.(reply)
+    if (this.watched)
+      this.events.watch(reply, recreated ? { reason: 'session-recreated', sessionId } : undefined)
 
     const start = this.clock.now()
     let lastTouch = start
@@ -319,7 +386,7 @@ export class Turn {
           await this.options.onActivityTick?.(this.subject)
           lastTouch = this.clock.now()
         } catch (error) {
-          this.report(error, 'warning', { hook: 'on_activity_tick' })
+          this.report(error, 'warning', { hook: 'onActivityTick' })
         }
       }
       await snapshot() // heartbeats flush a snapshot when the deltas stopped
@@ -331,9 +398,9 @@ export class Turn {
       // Marked before the POST: an ambiguous answer (a timeout) must never lead to a second prompt.
       promptAttempted = true
       this.promptAttempted = true
-      await client.sendMessageAsync(sessionId, this.options.queryText, {
-        agent: this.options.agentName?.(this.subject),
-        system: this.options.systemContext?.(this.subject),
+      await client.sendMessageAsync(sessionId, this.options.prompt, {
+        agent: await this.perSubject(this.options.agent),
+        system: await this.perSubject(this.options.system),
         signal: this.signal,
       })
       promptSucceeded = true
@@ -360,21 +427,21 @@ export class Turn {
         },
       )
       this.trace('stream.completed', {
-        duration_ms: this.elapsed(start),
-        first_token_ms: firstTokenAt === undefined ? null : Math.round(firstTokenAt - start),
-        event_count: eventCount,
-        tool_count: reply.toolCount,
+        durationMs: this.elapsed(start),
+        firstTokenMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - start),
+        eventCount,
+        toolCount: reply.toolCount,
       })
     } catch (error) {
       if (error instanceof SessionNotFoundError) throw error
       if (this.stopRequested) return reply.result // handleStop cancels the row and the upstream run
       if (!promptSucceeded) throw error // the prompt may not have run: recovering could finalize stale text
-      this.report(error, 'warning', { error_class: errorName(error) })
+      this.report(error, 'warning', { errorClass: errorName(error) })
       this.trace('stream.interrupted', {
-        duration_ms: this.elapsed(start),
-        event_count: eventCount,
+        durationMs: this.elapsed(start),
+        eventCount,
         error: errorName(error),
-        error_message: truncate(errorMessage(error)),
+        errorMessage: truncate(errorMessage(error)),
       })
       await this.attemptStreamRecovery(sessionId, reply)
     }
@@ -386,7 +453,9 @@ export class Turn {
       const last = TurnExchange.lastAssistant(await this.fetchCurrentExchange(sessionId))
       if (!last) return
       const parts = extractInterleavedParts(last)
-      if (parts.length > 0) reply.replaceParts(parts)
+      if (parts.length === 0) return
+      reply.replaceParts(parts)
+      if (this.watched) this.events.restart('stream-recovered')
     } catch {
       // Keep whatever the reply had.
     }
@@ -402,14 +471,14 @@ export class Turn {
       const start = Math.min(this.preTurnCount, messages.length)
       for (let i = messages.length - 1; i >= start; i--) {
         const message = messages[i] as OpencodeMessage
-        if (message?.info?.role === 'user' && extractText(message) === this.options.queryText) {
+        if (message?.info?.role === 'user' && extractText(message) === this.options.prompt) {
           return messages.slice(i + 1)
         }
       }
       return []
     } catch (error) {
       if (!(error instanceof OpencodeError) || this.stopRequested) throw error
-      this.report(error, 'warning', { action: 'fetch_current_exchange', session_id: sessionId })
+      this.report(error, 'warning', { action: 'fetchCurrentExchange', sessionId })
       return []
     }
   }
@@ -424,7 +493,7 @@ export class Turn {
     if (TurnExchange.terminal(result.fullText, exchange) || !TurnExchange.moreWork(exchange)) {
       return [result, exchange]
     }
-    this.trace('response.waiting_for_final_text', { subject_id: this.subject.id, message_id: this.messageId })
+    this.trace('response.waiting_for_final_text', { subjectId: this.subject.id, messageId: this.messageId })
     const deadline = this.clock.now() + this.options.finalExchangeTimeoutMs
     for (;;) {
       if (this.clock.now() >= deadline) return [result, exchange]
@@ -457,15 +526,20 @@ export class Turn {
 
   private costFields(exchange: readonly OpencodeMessage[]): MessageFields {
     const summed = TurnExchange.cost(exchange)
-    if (Object.keys(summed).length > 0) return summed
+    if (Object.keys(summed).length > 0) {
+      this.usage = usageOf(summed, TurnExchange.reasoningTokens(exchange))
+      return summed
+    }
     const reply = this.reply
     if (!reply || (reply.totalCost === 0 && reply.totalInputTokens === 0 && reply.totalOutputTokens === 0))
       return {}
-    return {
+    const fields = {
       cost: reply.totalCost,
       inputTokens: reply.totalInputTokens,
       outputTokens: reply.totalOutputTokens,
     }
+    this.usage = usageOf(fields, 0)
+    return fields
   }
 
   private resultFields(result: ReplyResult, exchange: readonly OpencodeMessage[]): MessageFields {
@@ -489,8 +563,7 @@ export class Turn {
       await this.emitTurnFinished('cancelled')
       return
     }
-    const artifacts =
-      this.options.artifacts ?? (this.options.storage ? { storage: this.options.storage } : undefined)
+    const artifacts = this.options.artifacts
     if (artifacts) {
       await new MessageArtifacts({
         storage: artifacts.storage,
@@ -498,6 +571,8 @@ export class Turn {
         feature: this.options.errorFeature,
         transforms: artifacts.transforms,
         defaultAttach: artifacts.defaultAttach,
+        onError: this.hooks.onError,
+        onTrace: this.hooks.onTrace,
       }).attachFrom({
         exchange,
         sandbox: artifacts.sandbox,
@@ -507,7 +582,7 @@ export class Turn {
     }
     const onFinalized = this.options.onFinalized
     if (onFinalized) {
-      await this.safeCallback('on_finalized', async () =>
+      await this.safeCallback('onFinalized', async () =>
         onFinalized({ message: await this.options.messages.load(this.messageId), exchange }),
       )
     }
@@ -540,11 +615,11 @@ export class Turn {
     if (recovered) {
       this.trace('response.recovered_from_exchange', {})
       await this.finalizeResponse(recovered, exchange)
-    } else if (this.detectUpstreamError(lastAssistant)) {
-      await this.markError('upstream_llm_error')
-    } else {
-      await this.markError('empty_stream')
+      return
     }
+    const upstream = this.upstreamError(lastAssistant)
+    if (upstream) await this.markError('upstream_llm_error', upstream)
+    else await this.markError('empty_stream', new EmptyReplyError('The agent finished without a reply'))
   }
 
   private recoverFrom(message: OpencodeMessage | undefined): ReplyResult | undefined {
@@ -555,26 +630,30 @@ export class Turn {
     return isBlank(result.fullText) ? undefined : result
   }
 
-  private detectUpstreamError(message: OpencodeMessage | undefined): boolean {
+  private upstreamError(message: OpencodeMessage | undefined): UpstreamError | undefined {
     const error = extractError(message)
-    if (!error) return false
+    if (!error) return undefined
     this.trace('response.upstream_error', {
-      error_name: error.name ?? null,
-      error_message: error.message ?? null,
-      status_code: error.statusCode ?? null,
-      provider_url: error.url ?? null,
+      errorName: error.name ?? null,
+      errorMessage: error.message ?? null,
+      statusCode: error.statusCode ?? null,
+      providerUrl: error.url ?? null,
     })
-    this.report(new OpencodeError(`Upstream LLM error: ${error.name} - ${error.message}`), 'error', {
-      ...error,
+    const upstream = new UpstreamError(`Upstream LLM error: ${error.name} - ${error.message}`, {
+      name: error.name,
+      message: error.message,
+      statusCode: error.statusCode,
+      retryable: error.retryable,
     })
-    return true
+    this.report(upstream, 'error', { ...error })
+    return upstream
   }
 
-  private async markError(reason: 'upstream_llm_error' | 'empty_stream'): Promise<void> {
-    this.trace('response.error', { reason, message_id: this.messageId, subject_id: this.subject.id })
+  private async markError(reason: 'upstream_llm_error' | 'empty_stream', error: Error): Promise<void> {
+    this.trace('response.error', { reason, messageId: this.messageId, subjectId: this.subject.id })
     await this.options.messages.error(this.messageId, this.options.errorFallbackContent)
     await this.abortUpstream() // the agent may still be retrying: stop the spend
-    await this.emitTurnFinished('error')
+    await this.emitTurnFinished('error', error)
   }
 
   /** The caller's signal fired (or the row was cancelled): cancel the row, stop upstream, keep what streamed. */
@@ -595,12 +674,12 @@ export class Turn {
     try {
       await this.options.client.abortSession(this.sessionId)
     } catch (error) {
-      this.report(error, 'warning', { action: 'abort_session', session_id: this.sessionId })
+      this.report(error, 'warning', { action: 'abortSession', sessionId: this.sessionId })
     }
   }
 
   private async handleUnexpectedError(error: unknown): Promise<void> {
-    this.report(error, 'error', { message_id: this.messageId, error_class: errorName(error) })
+    this.report(error, 'error', { messageId: this.messageId, errorClass: errorName(error) })
     await this.contained(() => this.options.messages.error(this.messageId, this.options.errorFallbackContent))
     await this.contained(() => this.abortUpstream())
     await this.emitTurnFinished('failed', error)
@@ -611,67 +690,83 @@ export class Turn {
     await this.contained(async () => {
       row = await this.options.messages.load(this.messageId)
     })
-    const result = new TurnResult({
+    const result = turnResult(
       status,
-      messageId: this.messageId,
-      message: row,
-      durationMs: this.elapsed(),
+      { messageId: this.messageId, message: row, durationMs: this.elapsed(), usage: this.usage },
       error,
-    })
+    )
     this.result = result
     const onTurnFinished = this.options.onTurnFinished
-    if (onTurnFinished) await this.safeCallback('on_turn_finished', () => onTurnFinished(result))
+    if (onTurnFinished) await this.safeCallback('onTurnFinished', () => onTurnFinished(result))
     const toolCount = (row as MessageRow | null)?.toolCalls?.length ?? 0
-    this.trace('turn.finished', result.tracePayload(toolCount))
+    this.trace('turn.finished', turnFinishedPayload(result, toolCount))
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────────────
 
-  private async safeCallback(name: 'on_finalized' | 'on_turn_finished', run: () => unknown): Promise<void> {
-    try {
-      await run()
-    } catch (error) {
+  private async perSubject<T>(value: PerSubject<T> | undefined): Promise<T | undefined> {
+    return typeof value === 'function'
+      ? await (value as (subject: SubjectRow) => T | Promise<T>)(this.subject)
+      : value
+  }
+
+  private async safeCallback(name: 'onFinalized' | 'onTurnFinished', run: () => unknown): Promise<void> {
+    await contain(run, (error) => {
       this.report(error, 'warning', {
         callback: name,
-        message_id: this.messageId,
-        error_class: errorName(error),
+        messageId: this.messageId,
+        errorClass: errorName(error),
       })
-      this.trace('callback.error', { callback: name, error_class: errorName(error) })
-    }
+      this.trace('callback.error', { callback: name, errorClass: errorName(error) })
+    })
   }
 
   /** Errors inside error handling are reported, never thrown (the Ruby original let them escape). */
   private async contained(run: () => unknown): Promise<void> {
-    try {
-      await run()
-    } catch (error) {
-      this.report(error, 'error', { action: 'turn_error_handling', message_id: this.messageId })
-    }
+    await contain(run, (error) =>
+      this.report(error, 'error', { action: 'turnErrorHandling', messageId: this.messageId }),
+    )
   }
 
   private trace(name: string, payload: Record<string, unknown>): void {
-    Instrumentation.notify(`opencode.${name}`, payload)
-    const tracer = this.options.tracer
-    if (!tracer) return
-    try {
-      if (typeof tracer === 'function') tracer(name, payload)
-      else tracer.call(name, payload)
-    } catch (error) {
-      this.report(error, 'warning', { action: 'trace', event: name })
-    }
+    trace(this.hooks.onTrace, name, payload, this.hooks.onError)
   }
 
-  private report(error: unknown, severity: 'warning' | 'error', context: Record<string, unknown>): void {
-    reportSafely(error, {
-      handled: true,
+  private report(
+    error: unknown,
+    severity: NonNullable<ErrorContext['severity']>,
+    context: Record<string, unknown>,
+  ): void {
+    reportError(this.hooks.onError, error, {
+      messageId: this.messageId,
+      ...context,
+      feature: this.options.errorFeature,
       severity,
-      context: { feature: this.options.errorFeature, ...context },
     })
   }
 
   private elapsed(since = this.startedAt): number {
     return Math.round(this.clock.now() - since)
   }
+}
+
+function usageOf(fields: MessageFields, reasoningTokens: number): TurnUsage {
+  return {
+    cost: fields.cost ?? 0,
+    inputTokens: fields.inputTokens ?? 0,
+    outputTokens: fields.outputTokens ?? 0,
+    reasoningTokens,
+    cacheReadTokens: fields.cacheReadTokens ?? 0,
+    cacheWriteTokens: fields.cacheWriteTokens ?? 0,
+  }
+}
+
+function eventError(result: TurnResult): TurnEventError | undefined {
+  if (!('error' in result)) return undefined
+  const error = result.error
+  const view: TurnEventError = { name: errorName(error), message: errorMessage(error) }
+  if (error instanceof OpencodeError) view.code = error.code
+  return view
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

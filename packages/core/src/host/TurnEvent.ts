@@ -23,16 +23,26 @@ export interface TurnUsage {
 
 /** A JSON view of one tool call, ready to render (see `describeTool`). */
 export interface ToolView {
-  /** The tool's name as the agent called it (`write`, `bash`, `exa_web_search`…). */
+  /** The tool's name as the agent called it (`write`, `bash`, `exa_web_search_exa`…). */
   tool: string
+  /** The name without an MCP provider's prefix/suffix (`exa_web_fetch_exa` → `web_fetch`). */
+  name: string
+  /** Where the tool comes from: `opencode-builtin`, an MCP provider (`exa`, `brave`…), or `unknown`. */
+  provider: string
   status: 'pending' | 'running' | 'completed' | 'error'
-  /** A short human label (`Write: notes.md`). */
+  /** The kind of tool (`Read`, `Bash`, `Web search`). */
+  label: string
+  /** A short human label (`Read: notes.md`). */
   title: string
+  /** What it does while running (`Reading`). */
+  activity: string
+  /** What it did, for a finished call (`Read notes.md`). */
+  summary: string
   /** An icon name from the view's icon set. */
   icon: string
   /** What it acted on: a path, a command, a URL, a query. */
   target?: string
-  /** Highlighting language of `content`/`diff` (`markdown`, `typescript`…). */
+  /** Highlighting language of the target (`markdown`, `typescript`…). */
   language?: string
   /** A unified diff, for edits. */
   diff?: string
@@ -42,7 +52,11 @@ export interface ToolView {
   output?: string
   /** The error message of a failed call. */
   error?: string
-  /** The todo list, for `todowrite`. */
+  /** What a bash command is for, as the agent described it. */
+  description?: string
+  /** Matches of `grep`, files of `glob`. */
+  matchCount?: number
+  /** The todo list, for `todowrite`/`todoread` (in progress first, then pending, then completed). */
   todos?: TodoView[]
 }
 
@@ -97,11 +111,20 @@ export interface TurnEventError {
 
 /**
  * One thing that happened during a turn, as plain JSON (safe to `JSON.stringify`, relay and store).
- * `seq` starts at 1 and increases by one per event of the turn, so a consumer can resume after the
+ * `seq` starts at 1 and increases by one per event delivered, so a consumer can resume after the
  * last one it saw. `start` is always first and `finish` always last.
  *
- * After a `restart` (a recreated session or a recovered stream replaced what was shown) the consumer
- * resets its view; the events that follow rebuild it.
+ * `partId` names a part of the reply by its position in the message row's `parts` (`"0"`, `"1"`…):
+ * text arrives as `text-delta`s to append, a tool call as `tool` events that replace its view.
+ * After a `restart` (a recreated session, a recovered stream, or a consumer that fell behind) the
+ * consumer resets its view; the events that follow rebuild it.
+ *
+ * Delivery never waits for the consumer: the turn runs at its own pace and the events wait in a
+ * bounded buffer. While they wait, adjacent deltas of one part are merged into one and a newer view
+ * of a tool (or of the todo list) replaces the older one; if the buffer still outgrows its bound
+ * (`maxBufferedEvents`, default 1000) it is replaced by a `restart` (`compacted`) and a snapshot
+ * of the reply so far. A consumer that iterates late, slowly or never costs the turn nothing and
+ * holds at most the bound plus one copy of the reply.
  *
  * @example
  * ```ts
@@ -122,7 +145,8 @@ export type TurnEvent =
       /** {@link TURN_EVENT_VERSION}. */
       version: number
       messageId: RowId
-      sessionId: string
+      /** The upstream session (null when the turn ended before it had one). */
+      sessionId: string | null
       /** True when this turn minted the upstream session. */
       created: boolean
     }
@@ -149,7 +173,18 @@ export type TurnEvent =
       /** Epoch ms of the next attempt, when the server says. */
       nextAt?: number
     }
-  | { type: 'restart'; seq: number; reason: 'session-recreated' | 'stream-recovered' | 'resumed' }
+  | {
+      type: 'restart'
+      seq: number
+      /**
+       * `session-recreated`: the stale session was replaced and the prompt re-sent (`sessionId` is
+       * the new one); `stream-recovered`: the server's copy replaced what streamed; `compacted`: the
+       * consumer fell behind and the buffered events were replaced by a snapshot; `resumed`: a
+       * turn resumed after a crash.
+       */
+      reason: 'session-recreated' | 'stream-recovered' | 'compacted' | 'resumed'
+      sessionId?: string
+    }
   | {
       type: 'finish'
       seq: number
@@ -157,6 +192,8 @@ export type TurnEvent =
       /** The message's content as stored (the reply, the fallback text, or what a cancel kept). */
       content: string | null
       usage: TurnUsage
+      /** Milliseconds the turn took (absent when the event was rebuilt from a stored row). */
+      durationMs?: number
       error?: TurnEventError
     }
 

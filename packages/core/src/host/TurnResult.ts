@@ -1,94 +1,77 @@
 import { truncate } from '../wire/types.js'
 import type { MessageRow, RowId } from './ports.js'
-import type { TurnStatus } from './TurnEvent.js'
+import type { TurnStatus, TurnUsage } from './TurnEvent.js'
+
+/** What every {@link TurnResult} carries. */
+interface TurnResultBase {
+  /** The assistant message row. */
+  messageId: RowId
+  /** The message row as persisted when the turn ended (null if it could not be re-read). */
+  message: MessageRow | null
+  /** Milliseconds since the turn started. */
+  durationMs: number
+  /** Cost and tokens, summed over every model step of the tool loop (zeros when none ran). */
+  usage: TurnUsage
+}
 
 /**
- * The outcome of {@link Turn.call}, handed to `onTurnFinished` and returned.
+ * How a turn ended, narrowed by `status`:
  *
  * - `completed`: the row was finalized.
  * - `cancelled`: the user stopped the turn (a cancelled row, an aborted signal), or the finalize
  *   compare-and-set lost to a concurrent cancel.
- * - `error`: a controlled failure (an empty stream, an upstream LLM error); the row holds the
- *   fallback text.
+ * - `error`: a controlled failure — the model provider failed (`UpstreamError`) or the agent
+ *   produced nothing (`EmptyReplyError`); the row holds the fallback text.
  * - `failed`: an unexpected exception (`error` holds it); the row holds the fallback text.
  *
  * @example
  * ```ts
- * const result = await turn.call()
- * if (result.failed) logger.error(result.error)
- * metrics.histogram('turn.duration', result.durationMs, { status: result.status })
+ * const result = await kit.runTurn({ subjectId, messageId, prompt: 'Summarize the ticket' })
+ * if (result.status === 'completed') metrics.record({ cost: result.usage.cost })
+ * else if (result.status === 'failed') logger.error(result.error)
  * ```
  */
-export class TurnResult {
-  /** How the turn ended. */
-  readonly status: TurnStatus
-  /** The assistant message row. */
-  readonly messageId: RowId
-  /** The message row as persisted when the turn ended (null if it could not be re-read). */
-  readonly message: MessageRow | null
-  /** Milliseconds since `call()` started. */
-  readonly durationMs: number
-  /** The exception of a `failed` turn. */
-  readonly error: unknown
-  /** USD, summed over the tool loop (as persisted; null when unknown). */
-  readonly cost: number | null
-  /** Input tokens over the tool loop (as persisted). */
-  readonly inputTokens: number | null
-  /** Output tokens over the tool loop (as persisted). */
-  readonly outputTokens: number | null
+export type TurnResult =
+  | (TurnResultBase & { status: 'completed' })
+  | (TurnResultBase & { status: 'cancelled' })
+  | (TurnResultBase & { status: 'error'; error: Error })
+  | (TurnResultBase & { status: 'failed'; error: unknown })
 
-  constructor(init: {
-    status: TurnStatus
-    messageId: RowId
-    message: MessageRow | null
-    durationMs: number
-    error?: unknown
-  }) {
-    this.status = init.status
-    this.messageId = init.messageId
-    this.message = init.message
-    this.durationMs = init.durationMs
-    this.error = init.error
-    this.cost = init.message?.cost ?? null
-    this.inputTokens = init.message?.inputTokens ?? null
-    this.outputTokens = init.message?.outputTokens ?? null
-  }
+/** Zero usage: a turn that never reached the model. */
+export const ZERO_USAGE: TurnUsage = Object.freeze({
+  cost: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  reasoningTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+})
 
-  /** True when the row was finalized. */
-  get completed(): boolean {
-    return this.status === 'completed'
-  }
-  /** True when the user stopped the turn or a cancel won the finalize race. */
-  get cancelled(): boolean {
-    return this.status === 'cancelled'
-  }
-  /** True for the controlled `error` status. */
-  get errored(): boolean {
-    return this.status === 'error'
-  }
-  /** True for an unexpected exception (see {@link TurnResult.error}). */
-  get failed(): boolean {
-    return this.status === 'failed'
-  }
+/** Build a result (the status decides which fields exist). */
+export function turnResult(status: TurnStatus, base: TurnResultBase, error?: unknown): TurnResult {
+  if (status === 'error')
+    return { status, ...base, error: error instanceof Error ? error : new Error(String(error)) }
+  if (status === 'failed') return { status, ...base, error }
+  return { status, ...base }
+}
 
-  /** The `turn.finished` payload: snake_case keys, absent values removed. */
-  tracePayload(toolCount?: number): Record<string, unknown> {
-    const payload: Record<string, unknown> = {
-      status: this.status,
-      duration_ms: this.durationMs,
-      cost: this.cost,
-      input_tokens: this.inputTokens,
-      output_tokens: this.outputTokens,
-    }
-    if (this.error !== undefined && this.error !== null) {
-      payload.error = errorName(this.error)
-      payload.error_message = truncate(errorMessage(this.error))
-    }
-    if (toolCount !== undefined) payload.tool_count = toolCount
-    for (const key of Object.keys(payload))
-      if (payload[key] === null || payload[key] === undefined) delete payload[key]
-    return payload
+/** The `turn.finished` trace payload: camelCase keys, absent values removed. */
+export function turnFinishedPayload(result: TurnResult, toolCount?: number): Record<string, unknown> {
+  const payload: Record<string, unknown> = {
+    status: result.status,
+    durationMs: result.durationMs,
+    cost: result.message?.cost,
+    inputTokens: result.message?.inputTokens,
+    outputTokens: result.message?.outputTokens,
   }
+  if ('error' in result && result.error !== undefined && result.error !== null) {
+    payload.error = errorName(result.error)
+    payload.errorMessage = truncate(errorMessage(result.error))
+  }
+  if (toolCount !== undefined) payload.toolCount = toolCount
+  for (const key of Object.keys(payload))
+    if (payload[key] === null || payload[key] === undefined) delete payload[key]
+  return payload
 }
 
 /** The class name of a thrown value (`TimeoutError`, `TypeError`, …). */

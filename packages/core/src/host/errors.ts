@@ -1,4 +1,4 @@
-import { OpencodeError, type OpencodeErrorCode } from '../wire/errors.js'
+import { InvalidArgumentError, OpencodeError, type OpencodeErrorCode } from '../wire/errors.js'
 
 /**
  * A unique constraint rejected a write (for example two workers storing different session ids
@@ -12,4 +12,31 @@ export class UniqueViolationError extends OpencodeError {
 /** A storage backend failed to attach, list, read or remove an attachment. */
 export class StorageError extends OpencodeError {
   override readonly code: OpencodeErrorCode = 'storage'
+}
+
+/**
+ * The kit (or a `Session`) was configured wrongly: a missing permission policy, a port without a
+ * method. Thrown at construction, before any work starts.
+ */
+export class ConfigurationError extends InvalidArgumentError {
+  override readonly code: OpencodeErrorCode = 'configuration'
+}
+
+/** A port was asked for a subject or message row that does not exist. */
+export class RowNotFoundError extends InvalidArgumentError {
+  override readonly code: OpencodeErrorCode = 'not_found'
+}
+
+/**
+ * The terminal write of a turn (`finalize`, `error`, `cancel`) kept failing after its retries: the
+ * row is still `pending`. `turn.result` rejects with it (the last write error is its `cause`), so
+ * the job fails and the queue retries it.
+ */
+export class PersistenceError extends OpencodeError {
+  override readonly code: OpencodeErrorCode = 'persistence'
+}
+
+/** The agent finished without a reply (no text on the stream nor in the session's messages). */
+export class EmptyReplyError extends OpencodeError {
+  override readonly code: OpencodeErrorCode = 'empty_reply'
 }

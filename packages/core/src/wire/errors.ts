@@ -32,6 +32,10 @@ export type OpencodeErrorCode =
   | 'invalid_argument'
   | 'upstream'
   | 'relay'
+  | 'configuration'
+  | 'not_found'
+  | 'persistence'
+  | 'empty_reply'
 
 /** Options shared by every {@link OpencodeError} constructor. */
 export interface OpencodeErrorOptions {

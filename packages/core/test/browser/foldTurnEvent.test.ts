@@ -6,8 +6,13 @@ const fold = (events: TurnEvent[], view: TurnView = initialTurnView) => events.r
 const usage = (turnEvents(0).at(-1) as Extract<TurnEvent, { type: 'finish' }>).usage
 const tool = (status: 'running' | 'completed') => ({
   tool: 'write',
+  name: 'write',
+  provider: 'opencode-builtin',
   status,
+  label: 'Write',
   title: 'Write: notes.md',
+  activity: 'Writing',
+  summary: 'Wrote notes.md',
   icon: 'file-pen',
   target: 'notes.md',
 })

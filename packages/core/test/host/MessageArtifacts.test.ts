@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import {
   Artifact,
   type AttachmentInfo,
-  ErrorReporter,
+  type ErrorHook,
   MessageArtifacts,
   type SandboxEntry,
   type SandboxSource,
@@ -15,11 +15,10 @@ import { assistantMessage, toolPart, userMessage } from './support/fakeTurnClien
 const reports: { error: unknown; context?: Record<string, unknown> }[] = []
 beforeEach(() => {
   reports.length = 0
-  ErrorReporter.adapter = (error, options) => reports.push({ error, context: options.context })
 })
-afterEach(() => {
-  ErrorReporter.adapter = undefined
-})
+const onError: ErrorHook = (error, context) => {
+  reports.push({ error, context })
+}
 
 /** A sandbox held in memory; counts identity conversions per file. */
 class FakeSandbox implements SandboxSource {
@@ -82,7 +81,12 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
   it('message_artifacts_test 3: an agent-written file under a transform destination never goes down the identity path', async () => {
     const storage = new MemoryStorage()
     const sandbox = new FakeSandbox({ 'rendered.html': '<script>evil()</script>' })
-    await new MessageArtifacts({ storage, messageId: 1, transforms: [new RenderTransform()] }).attachFrom({
+    await new MessageArtifacts({
+      onError,
+      storage,
+      messageId: 1,
+      transforms: [new RenderTransform()],
+    }).attachFrom({
       sandbox,
     })
     expect(sandbox.converted).toEqual([])
@@ -99,7 +103,12 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
         ],
       }),
     ]
-    const artifacts = new MessageArtifacts({ storage, messageId: 1, transforms: [new RenderTransform()] })
+    const artifacts = new MessageArtifacts({
+      onError,
+      storage,
+      messageId: 1,
+      transforms: [new RenderTransform()],
+    })
     await artifacts.attachFrom({ exchange })
     expect(artifacts.attached).toEqual(['notes.md'])
     expect(await names(storage, 1)).toEqual(['notes.md'])
@@ -113,7 +122,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       'upload.pdf': '%PDF',
     })
     const transform = new RenderTransform()
-    await new MessageArtifacts({ storage, messageId: 1, transforms: [transform] }).attachFrom({
+    await new MessageArtifacts({ onError, storage, messageId: 1, transforms: [transform] }).attachFrom({
       sandbox,
       uploadEcho: ['upload.pdf'],
     })
@@ -128,7 +137,9 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
     const sandbox = new FakeSandbox({ 'source.json': '{"title":"Trip"}', 'report.csv': 'a,b' })
     const transform = new RenderTransform()
     for (let i = 0; i < 3; i++) {
-      await new MessageArtifacts({ storage, messageId: 1, transforms: [transform] }).attachFrom({ sandbox })
+      await new MessageArtifacts({ onError, storage, messageId: 1, transforms: [transform] }).attachFrom({
+        sandbox,
+      })
     }
     expect(transform.renders).toBe(1)
     expect(await names(storage, 1)).toEqual(['rendered.html', 'report.csv'])
@@ -142,9 +153,12 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       contentType: 'text/html',
     })
     const sandbox = new FakeSandbox({ 'source.json': '{"title":"Real"}' })
-    await new MessageArtifacts({ storage, messageId: 1, transforms: [new RenderTransform(true)] }).attachFrom(
-      { sandbox },
-    )
+    await new MessageArtifacts({
+      onError,
+      storage,
+      messageId: 1,
+      transforms: [new RenderTransform(true)],
+    }).attachFrom({ sandbox })
     const [only] = await storage.list(1)
     expect(only?.metadata).toEqual({ trust: 'host_rendered' })
   })
@@ -158,6 +172,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
     })
     const sandbox = new FakeSandbox({ 'source.json': '{"title":"Real"}' })
     const artifacts = new MessageArtifacts({
+      onError,
       storage,
       messageId: 1,
       transforms: [new RenderTransform(false)],
@@ -171,6 +186,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
     const storage = new MemoryStorage()
     const sandbox = new FakeSandbox({ 'source.json': 'not json', 'z.txt': 'z' })
     await new MessageArtifacts({
+      onError,
       storage,
       messageId: 7,
       feature: 'trips',
@@ -178,8 +194,9 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
     }).attachFrom({ sandbox })
     expect(reports[0]?.context).toEqual({
       feature: 'trips',
+      severity: 'warning',
       action: 'transform_RenderTransform',
-      message_id: 7,
+      messageId: 7,
     })
     expect(await names(storage, 7)).toEqual(['z.txt'])
   })
@@ -188,6 +205,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
     const storage = new MemoryStorage()
     const sandbox = new FakeSandbox({ 'source.json': '{"title":"T"}', 'report.csv': 'a' })
     await new MessageArtifacts({
+      onError,
       storage,
       messageId: 1,
       transforms: [new RenderTransform()],
@@ -202,15 +220,19 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       Array.from({ length: 30 }, (_, i) => [`f${String(i).padStart(2, '0')}.txt`, 'x']),
     )
     const sandbox = new FakeSandbox(files)
-    await new MessageArtifacts({ storage, messageId: 1, maxSandboxFiles: 20 }).attachFrom({ sandbox })
+    await new MessageArtifacts({ onError, storage, messageId: 1, maxSandboxFiles: 20 }).attachFrom({
+      sandbox,
+    })
     expect(await names(storage, 1)).toHaveLength(20)
-    await new MessageArtifacts({ storage, messageId: 1, maxSandboxFiles: 20 }).attachFrom({ sandbox })
+    await new MessageArtifacts({ onError, storage, messageId: 1, maxSandboxFiles: 20 }).attachFrom({
+      sandbox,
+    })
     expect(await names(storage, 1)).toHaveLength(30)
   })
 
   it('a missing sandbox is a no-op; a failing storage is reported, never thrown', async () => {
     const storage = new MemoryStorage()
-    await new MessageArtifacts({ storage, messageId: 1 }).attachFrom({
+    await new MessageArtifacts({ onError, storage, messageId: 1 }).attachFrom({
       sandbox: new FakeSandbox({ a: 'b' }, false),
     })
     expect(await names(storage, 1)).toEqual([])
@@ -223,7 +245,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       assistantMessage({ parts: [toolPart('write', { filePath: 'a.md', content: 'a' })] }),
     ]
     await expect(
-      new MessageArtifacts({ storage: broken, messageId: 1 }).attachFrom({ exchange }),
+      new MessageArtifacts({ onError, storage: broken, messageId: 1 }).attachFrom({ exchange }),
     ).resolves.toBeDefined()
     expect(reports[0]?.context?.action).toBe('attach_from_exchange')
   })

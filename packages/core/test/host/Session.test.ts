@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
-  ErrorReporter,
+  ConfigurationError,
   type LockedSubject,
   type OpencodeSession,
   type PermissionRule,
@@ -37,24 +37,33 @@ class FakeUpstream implements SessionClient {
   }
 }
 
-afterEach(() => {
-  ErrorReporter.adapter = undefined
-})
-
 describe('Session (host-layer §2.2)', () => {
-  it('session_test 2: the public surface is ensure, recreate, abort and justCreated', () => {
+  it('session_test 2: the public surface is ensure, recreate and abort', () => {
     const names = Object.getOwnPropertyNames(Session.prototype).filter(
       (n) => n !== 'constructor' && !n.startsWith('_'),
     )
     expect(names.filter((n) => ['ensure', 'recreate', 'abort', 'justCreated'].includes(n)).sort()).toEqual([
       'abort',
       'ensure',
-      'justCreated',
       'recreate',
     ])
   })
 
-  it('ensure creates once with the title and permissions, persists, and reports justCreated', async () => {
+  it('a Session without a permission policy is a configuration error; server-defaults sends no rules', async () => {
+    const records = new MemoryRecordPort()
+    const upstream = new FakeUpstream()
+    const subject = records.insert({ title: 'Trip' })
+    expect(
+      () =>
+        new Session({ subject, records, client: upstream } as unknown as ConstructorParameters<
+          typeof Session
+        >[0]),
+    ).toThrow(ConfigurationError)
+    await new Session({ subject, records, client: upstream, permissions: 'server-defaults' }).ensure()
+    expect(upstream.created).toEqual([{ title: 'Trip', permissions: undefined }])
+  })
+
+  it('ensure creates once with the title and permissions, persists, and says it created', async () => {
     const records = new MemoryRecordPort()
     const upstream = new FakeUpstream()
     const rules: PermissionRule[] = [{ permission: '*', pattern: '*', action: 'deny' }]
@@ -62,15 +71,12 @@ describe('Session (host-layer §2.2)', () => {
       subject: records.insert({ title: 'Trip' }),
       records,
       client: upstream,
-      permissionsFor: () => rules,
+      permissions: () => rules,
     })
-    const id = await session.ensure()
-    expect(id).toBe('ses_1')
-    expect(session.justCreated).toBe(true)
+    expect(await session.ensure()).toEqual({ id: 'ses_1', created: true })
     expect(upstream.created).toEqual([{ title: 'Trip', permissions: rules }])
     expect((await records.load(session.subject.id)).opencodeSessionId).toBe('ses_1')
-    expect(await session.ensure()).toBe('ses_1')
-    expect(session.justCreated).toBe(false)
+    expect(await session.ensure()).toEqual({ id: 'ses_1', created: false })
     expect(upstream.created).toHaveLength(1)
   })
 
@@ -78,11 +84,14 @@ describe('Session (host-layer §2.2)', () => {
     const records = new MemoryRecordPort()
     const upstream = new FakeUpstream()
     const subject = records.insert({ title: 'Busy' })
-    const sessions = Array.from({ length: 25 }, () => new Session({ subject, records, client: upstream }))
-    const ids = await Promise.all(sessions.map((s) => s.ensure()))
-    expect(new Set(ids)).toEqual(new Set(['ses_1']))
+    const sessions = Array.from(
+      { length: 25 },
+      () => new Session({ subject, records, client: upstream, permissions: 'server-defaults' }),
+    )
+    const ensured = await Promise.all(sessions.map((s) => s.ensure()))
+    expect(new Set(ensured.map((e) => e.id))).toEqual(new Set(['ses_1']))
     expect(upstream.created).toHaveLength(1)
-    expect(sessions.filter((s) => s.justCreated)).toHaveLength(1)
+    expect(ensured.filter((e) => e.created)).toHaveLength(1)
   })
 
   it('defect 1: the loser of a unique-violation race deletes its own upstream session and returns the stored id', async () => {
@@ -107,9 +116,13 @@ describe('Session (host-layer §2.2)', () => {
           },
         ),
     }
-    const session = new Session({ subject: { ...stored }, records, client: upstream })
-    expect(await session.ensure()).toBe('ses_winner')
-    expect(session.justCreated).toBe(false)
+    const session = new Session({
+      subject: { ...stored },
+      records,
+      client: upstream,
+      permissions: 'server-defaults',
+    })
+    expect(await session.ensure()).toEqual({ id: 'ses_winner', created: false })
     expect(upstream.deleted).toEqual(['ses_1'])
   })
 
@@ -133,9 +146,52 @@ describe('Session (host-layer §2.2)', () => {
       subject: { id: 1, title: null, opencodeSessionId: null },
       records,
       client: upstream,
+      permissions: 'server-defaults',
     })
     await expect(session.ensure()).rejects.toBe(failure)
     expect(upstream.deleted).toEqual(['ses_1'])
+  })
+
+  it('issue 15 #18: a failure at COMMIT after minting deletes the minted session upstream (ensure and recreate)', async () => {
+    const upstream = new FakeUpstream()
+    const commitFailure = new Error('could not serialize access (COMMIT)')
+    let stored: string | null = 'ses_old'
+    const records: RecordPort = {
+      load: async () => ({ id: 1, title: null, opencodeSessionId: stored }),
+      setSessionId: async () => {},
+      // The callback succeeds; the transaction then fails to commit, so nothing it wrote is stored.
+      withLock: async <T>(_id: RowId, fn: (row: SubjectRow, locked: LockedSubject) => Promise<T>) => {
+        const before = stored
+        await fn(
+          { id: 1, title: null, opencodeSessionId: stored },
+          {
+            setSessionId: async (id) => {
+              stored = id
+            },
+          },
+        )
+        stored = before
+        throw commitFailure
+      },
+    }
+    const recreating = new Session({
+      subject: { id: 1, title: null, opencodeSessionId: 'ses_old' },
+      records,
+      client: upstream,
+      permissions: 'server-defaults',
+    })
+    await expect(recreating.recreate()).rejects.toBe(commitFailure)
+    expect(upstream.deleted).toEqual(['ses_1'])
+    expect(upstream.aborted).toEqual([]) // the old session stays: it is still the stored one
+    stored = null
+    const ensuring = new Session({
+      subject: { id: 1, title: null, opencodeSessionId: null },
+      records,
+      client: upstream,
+      permissions: 'server-defaults',
+    })
+    await expect(ensuring.ensure()).rejects.toBe(commitFailure)
+    expect(upstream.deleted).toEqual(['ses_1', 'ses_2'])
   })
 
   it('defect 2: recreate mints a new session and aborts the old upstream session', async () => {
@@ -145,9 +201,9 @@ describe('Session (host-layer §2.2)', () => {
       subject: records.insert({ opencodeSessionId: 'ses_old' }),
       records,
       client: upstream,
+      permissions: 'server-defaults',
     })
-    expect(await session.recreate()).toBe('ses_1')
-    expect(session.justCreated).toBe(true)
+    expect(await session.recreate()).toEqual({ id: 'ses_1', created: true })
     expect(upstream.aborted).toEqual(['ses_old'])
     expect((await records.load(session.subject.id)).opencodeSessionId).toBe('ses_1')
   })
@@ -156,9 +212,12 @@ describe('Session (host-layer §2.2)', () => {
     const records = new MemoryRecordPort()
     const upstream = new FakeUpstream()
     const subject = records.insert({ opencodeSessionId: 'ses_stale' })
-    const sessions = Array.from({ length: 10 }, () => new Session({ subject, records, client: upstream }))
-    const ids = await Promise.all(sessions.map((s) => s.recreate()))
-    expect(new Set(ids)).toEqual(new Set(['ses_1']))
+    const sessions = Array.from(
+      { length: 10 },
+      () => new Session({ subject, records, client: upstream, permissions: 'server-defaults' }),
+    )
+    const ensured = await Promise.all(sessions.map((s) => s.recreate()))
+    expect(new Set(ensured.map((e) => e.id))).toEqual(new Set(['ses_1']))
     expect(upstream.created).toHaveLength(1)
     expect(upstream.aborted).toEqual(['ses_stale'])
   })
@@ -167,7 +226,12 @@ describe('Session (host-layer §2.2)', () => {
     const records = new MemoryRecordPort()
     const upstream = new FakeUpstream()
     const errors: unknown[] = []
-    const blank = new Session({ subject: records.insert(), records, client: upstream })
+    const blank = new Session({
+      subject: records.insert(),
+      records,
+      client: upstream,
+      permissions: 'server-defaults',
+    })
     expect(await blank.abort()).toBeUndefined()
     expect(upstream.aborted).toEqual([])
     upstream.abortError = new ServerError('down')
@@ -175,10 +239,21 @@ describe('Session (host-layer §2.2)', () => {
       subject: records.insert({ opencodeSessionId: 'ses_9' }),
       records,
       client: upstream,
+      permissions: 'server-defaults',
       onError: (error, context) => errors.push([error, context]),
     })
     expect(await session.abort()).toBeUndefined()
-    expect(errors).toEqual([[upstream.abortError, { action: 'abort_session', recordId: session.subject.id }]])
+    expect(errors).toEqual([
+      [
+        upstream.abortError,
+        {
+          feature: 'opencode.session',
+          severity: 'warning',
+          action: 'abortSession',
+          subjectId: session.subject.id,
+        },
+      ],
+    ])
   })
 
   it('abort lets errors that are not wire errors propagate', async () => {
@@ -189,6 +264,7 @@ describe('Session (host-layer §2.2)', () => {
       subject: records.insert({ opencodeSessionId: 'ses_9' }),
       records,
       client: upstream,
+      permissions: 'server-defaults',
     })
     await expect(session.abort()).rejects.toBeInstanceOf(TypeError)
   })

@@ -8,8 +8,9 @@ import {
   type MessagePort,
   Session,
   StaleSessionError,
-  Turn,
+  startTurn,
   type TurnClient,
+  type TurnEvent,
   type TurnOptions,
   type TurnStatus,
 } from '../../src/index.js'
@@ -41,6 +42,8 @@ interface World {
   messageId: number
   /** Turn options, plus the session id already stored on the subject. */
   options: Partial<TurnOptions> & { subjectSessionId?: string }
+  /** Sees every event of the turn, as a consumer of `turn.events`. */
+  onEvent?: (event: TurnEvent, text: string) => void
 }
 
 interface Row {
@@ -66,12 +69,9 @@ const rows: Row[] = [
     arrange: (w) => {
       standIn.enqueue(scenario().text('one two three four five six seven').stall())
       w.options.snapshotIntervalMs = 0
-      w.options.observe = (reply) =>
-        reply.addObserver({
-          partChanged: ({ part }) => {
-            if (String(part.content).startsWith('one two')) void w.store.cancel(w.messageId)
-          },
-        })
+      w.onEvent = (_event, text) => {
+        if (text.startsWith('one two')) void w.store.cancel(w.messageId)
+      }
     },
     status: 'cancelled',
     row: { status: 'cancelled', content: /^one two/ },
@@ -206,15 +206,32 @@ describe('Turn outcome matrix against the stand-in (host-layer §2.3.15)', () =>
     const { subjectSessionId, ...options } = world.options
     const subject = records.insert({ title: 'matrix', opencodeSessionId: subjectSessionId ?? null })
     const trace: string[] = []
-    const result = await new Turn({
-      message: message.id,
+    const turn = startTurn({
+      messageId: message.id,
       messages: world.messages,
-      session: new Session({ subject, records, client: new Client({ baseUrl: BASE }) }),
+      session: new Session({
+        subject,
+        records,
+        client: new Client({ baseUrl: BASE }),
+        permissions: 'server-defaults',
+      }),
       client: world.client,
-      queryText: `matrix: ${row.situation}`,
-      tracer: (name) => trace.push(name),
+      prompt: `matrix: ${row.situation}`,
+      onTrace: (name) => {
+        trace.push(name)
+      },
       ...options,
-    }).call()
+    })
+    let text = ''
+    const seqs: number[] = []
+    for await (const event of turn.events) {
+      seqs.push(event.seq)
+      if (event.type === 'text-delta') text += event.text
+      if (event.type === 'restart') text = ''
+      world.onEvent?.(event, text)
+    }
+    const result = await turn.result
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1))
     expect(result.status).toBe(row.status)
     const stored = await store.load(message.id)
     expect(stored.status).toBe(row.row.status)

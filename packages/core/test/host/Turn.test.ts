@@ -1,14 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { turnFinishedPayload } from '../../src/host/TurnResult.js'
 import {
   CANCELLED_CONTENT,
   ERROR_FALLBACK_CONTENT,
-  ErrorReporter,
   type MessagePort,
+  runTurn,
   ServerError,
   Session,
-  Turn,
+  startTurn,
   type TurnOptions,
-  TurnResult,
+  type TurnResult,
 } from '../../src/index.js'
 import { ManualClock, MemoryMessagePort, MemoryRecordPort, MemoryStorage } from '../../src/testing/index.js'
 import {
@@ -25,20 +26,17 @@ import {
 const reports: { error: unknown; severity?: string; context?: Record<string, unknown> }[] = []
 beforeEach(() => {
   reports.length = 0
-  ErrorReporter.adapter = (error, options) => {
-    reports.push({ error, severity: options.severity, context: options.context })
-  }
 })
-afterEach(() => {
-  ErrorReporter.adapter = undefined
-})
+const onError: NonNullable<TurnOptions['onError']> = (error, context) => {
+  reports.push({ error, severity: context.severity, context })
+}
 
 /** The Ruby turn_test world: query "ping", answer "pong", every delay 0. */
-function world(overrides: Partial<TurnOptions> = {}, options: { sessionId?: string | null } = {}) {
+function world(overrides: Partial<TurnOptions> = {}, setup: { sessionId?: string | null } = {}) {
   const records = new MemoryRecordPort()
   const subject = records.insert({
     title: 'Trip',
-    opencodeSessionId: options.sessionId === undefined ? 'ses_turn_test' : options.sessionId,
+    opencodeSessionId: setup.sessionId === undefined ? 'ses_turn_test' : setup.sessionId,
   })
   const messages = new MemoryMessagePort()
   const message = messages.insert()
@@ -48,62 +46,77 @@ function world(overrides: Partial<TurnOptions> = {}, options: { sessionId?: stri
     assistantMessage({ text: 'pong', cost: 0.01, tokens: { input: 2, output: 1 } }),
   ]
   client.steps = [delta('pong'), idle()]
-  const session = new Session({ subject, records, client })
+  const session = new Session({ subject, records, client, permissions: 'server-defaults', onError })
   const trace: [string, Record<string, unknown>][] = []
   const finished: TurnResult[] = []
   const clock = new ManualClock()
-  const turn = (more: Partial<TurnOptions> = {}) =>
-    new Turn({
-      message: message.id,
-      messages,
-      session,
-      client,
-      queryText: 'ping',
-      agentName: () => 'test-agent',
-      systemContext: () => 'test-system',
-      tracer: (name, payload) => trace.push([name, payload]),
-      onTurnFinished: (result) => {
-        finished.push(result)
-      },
-      emptyStreamRetryDelayMs: 0,
-      finalExchangeTimeoutMs: 0,
-      finalExchangeRetryDelayMs: 0,
-      clock,
-      ...overrides,
-      ...more,
-    })
+  const options = (more: Partial<TurnOptions> = {}): TurnOptions => ({
+    messageId: message.id,
+    messages,
+    session,
+    client,
+    prompt: 'ping',
+    agent: () => 'test-agent',
+    system: () => 'test-system',
+    onError,
+    onTrace: (name, payload) => {
+      trace.push([name, payload])
+    },
+    onTurnFinished: (result) => {
+      finished.push(result)
+    },
+    emptyStreamRetryDelayMs: 0,
+    finalExchangeTimeoutMs: 0,
+    finalExchangeRetryDelayMs: 0,
+    clock,
+    ...overrides,
+    ...more,
+  })
+  const run = (more: Partial<TurnOptions> = {}) => runTurn(options(more))
   const names = () => trace.map(([name]) => name)
-  return { records, subject, messages, message, client, session, trace, names, finished, clock, turn }
+  return { records, subject, messages, message, client, session, trace, names, finished, clock, options, run }
 }
 
 describe('Turn (host-layer §2.3, turn_test.rb)', () => {
-  it('turn_test 4: Result exposes status predicates, duration, cost and tokens', () => {
+  it('turn_test 4: the result narrows on status and carries duration, usage and the row; turn.finished has cost and tokens', () => {
     const messages = new MemoryMessagePort()
     const row = messages.insert({ cost: 0.012, inputTokens: 100, outputTokens: 50 })
-    const result = new TurnResult({ status: 'completed', messageId: row.id, message: row, durationMs: 1234 })
-    expect([result.completed, result.cancelled, result.errored, result.failed]).toEqual([
-      true,
-      false,
-      false,
-      false,
-    ])
-    expect([result.durationMs, result.cost, result.inputTokens, result.outputTokens]).toEqual([
-      1234, 0.012, 100, 50,
-    ])
-    expect(result.tracePayload(2)).toEqual({
-      status: 'completed',
-      duration_ms: 1234,
+    const usage = {
       cost: 0.012,
-      input_tokens: 100,
-      output_tokens: 50,
-      tool_count: 2,
+      inputTokens: 100,
+      outputTokens: 50,
+      reasoningTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+    }
+    const result: TurnResult = {
+      status: 'completed',
+      messageId: row.id,
+      message: row,
+      durationMs: 1234,
+      usage,
+    }
+    expect('error' in result).toBe(false)
+    expect([
+      result.durationMs,
+      result.message?.cost,
+      result.message?.inputTokens,
+      result.message?.outputTokens,
+    ]).toEqual([1234, 0.012, 100, 50])
+    expect(turnFinishedPayload(result, 2)).toEqual({
+      status: 'completed',
+      durationMs: 1234,
+      cost: 0.012,
+      inputTokens: 100,
+      outputTokens: 50,
+      toolCount: 2,
     })
   })
 
   it('turn_test 5: a reconnect after subscribing never re-sends the prompt; the turn completes with "pong"', async () => {
     const w = world()
     w.client.reconnect = true
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(w.client.prompts).toHaveLength(1)
     expect(w.client.prompts[0]).toEqual({
       sessionId: 'ses_turn_test',
@@ -126,52 +139,52 @@ describe('Turn (host-layer §2.3, turn_test.rb)', () => {
       inputTokens: 2,
       outputTokens: 1,
     })
-    expect(result.completed).toBe(true)
-    expect(w.finished.at(-1)?.completed).toBe(true)
+    expect(result.status).toBe('completed')
+    expect(w.finished.at(-1)?.status).toBe('completed')
   })
 
   it('turn_test 6: an ambiguous prompt failure is not recovered: one prompt, one read, error fallback, failed', async () => {
     const w = world()
     const timeout = new Error('Net::ReadTimeout')
     w.client.promptError = timeout
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(w.client.prompts).toHaveLength(1)
     expect(w.client.log.filter((entry) => entry.startsWith('messages'))).toHaveLength(1)
     const row = await w.messages.load(w.message.id)
     expect(row).toMatchObject({ status: 'error', content: ERROR_FALLBACK_CONTENT })
-    expect(result.failed).toBe(true)
-    expect(result.error).toBe(timeout)
+    expect(result.status).toBe('failed')
+    expect(result.status === 'failed' && result.error).toBe(timeout)
     expect(w.names()).toEqual(['response.started', 'turn.finished'])
     expect(w.trace.at(-1)?.[1]).toMatchObject({
       status: 'failed',
       error: 'Error',
-      error_message: 'Net::ReadTimeout',
+      errorMessage: 'Net::ReadTimeout',
     })
   })
 })
 
 describe('Turn outcome matrix (host-layer §2.3.15)', () => {
-  it('happy path: finalize, events in order, tool_count from the row', async () => {
+  it('happy path: finalize, events in order, toolCount from the row', async () => {
     const w = world()
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('completed')
     expect(w.names()).toEqual(['response.started', 'stream.completed', 'turn.finished'])
-    expect(w.trace[1]?.[1]).toEqual({ duration_ms: 0, first_token_ms: 0, event_count: 2, tool_count: 0 })
+    expect(w.trace[1]?.[1]).toEqual({ durationMs: 0, firstTokenMs: 0, eventCount: 2, toolCount: 0 })
     expect(w.trace.at(-1)?.[1]).toEqual({
       status: 'completed',
-      duration_ms: 0,
+      durationMs: 0,
       cost: 0.01,
-      input_tokens: 2,
-      output_tokens: 1,
-      tool_count: 0,
+      inputTokens: 2,
+      outputTokens: 1,
+      toolCount: 0,
     })
   })
 
   it('happy path with a new session emits session.created with the stored id', async () => {
     const w = world({}, { sessionId: null })
-    await w.turn().call()
+    await w.run()
     expect(w.names()).toEqual(['response.started', 'session.created', 'stream.completed', 'turn.finished'])
-    expect(w.trace[1]?.[1]).toEqual({ session_id: 'ses_new_1', subject_id: w.subject.id })
+    expect(w.trace[1]?.[1]).toEqual({ sessionId: 'ses_new_1', subjectId: w.subject.id })
   })
 
   it('finalize CAS lost: a cancel between reload and finalize wins; on_finalized does not run', async () => {
@@ -195,7 +208,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
       updateRequests: (id, expected, next) => w.messages.updateRequests(id, expected, next),
     }
     let finalizedCalls = 0
-    const result = await w.turn({ messages: racing, onFinalized: () => finalizedCalls++ }).call()
+    const result = await w.run({ messages: racing, onFinalized: () => finalizedCalls++ })
     expect(result.status).toBe('cancelled')
     expect(finalizedCalls).toBe(0)
     expect((await w.messages.load(w.message.id)).status).toBe('cancelled')
@@ -205,7 +218,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
     const w = world({ snapshotIntervalMs: 1e9 })
     w.client.steps = [delta('po'), () => w.messages.cancel(w.message.id), delta('ng'), idle()]
     w.client.after = [userMessage('ping'), assistantMessage({ text: 'pong', cost: 0.5 })]
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('cancelled')
     expect(await w.messages.load(w.message.id)).toMatchObject({
       status: 'cancelled',
@@ -218,7 +231,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
     const w = world({ snapshotIntervalMs: 1e9 })
     w.client.steps = [() => w.messages.cancel(w.message.id), idle()]
     w.client.after = [userMessage('ping')]
-    await w.turn().call()
+    await w.run()
     expect(await w.messages.load(w.message.id)).toMatchObject({
       status: 'cancelled',
       content: CANCELLED_CONTENT,
@@ -230,7 +243,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
     w.client.steps = [idle()]
     w.client.after = (poll) =>
       poll === 1 ? [userMessage('ping')] : [userMessage('ping'), assistantMessage({ text: 'late pong' })]
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('completed')
     expect(w.names()).toContain('response.recovered_from_exchange')
     expect((await w.messages.load(w.message.id)).content).toBe('late pong')
@@ -253,7 +266,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
         },
       }),
     ]
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('error')
     expect(w.names()).toEqual([
       'response.started',
@@ -263,15 +276,15 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
       'turn.finished',
     ])
     expect(w.trace[2]?.[1]).toEqual({
-      error_name: 'APIError',
-      error_message: 'Bad Request',
-      status_code: 400,
-      provider_url: 'http://llm/v1',
+      errorName: 'APIError',
+      errorMessage: 'Bad Request',
+      statusCode: 400,
+      providerUrl: 'http://llm/v1',
     })
     expect(w.trace[3]?.[1]).toEqual({
       reason: 'upstream_llm_error',
-      message_id: w.message.id,
-      subject_id: w.subject.id,
+      messageId: w.message.id,
+      subjectId: w.subject.id,
     })
     expect(await w.messages.load(w.message.id)).toMatchObject({
       status: 'error',
@@ -288,7 +301,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
     const w = world()
     w.client.steps = [idle()]
     w.client.after = [userMessage('ping')]
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('error')
     expect(w.trace.find(([n]) => n === 'response.error')?.[1]).toMatchObject({ reason: 'empty_stream' })
     expect(w.client.aborted).toEqual(['ses_turn_test']) // the agent may still be retrying: stop the spend
@@ -298,24 +311,24 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
     const w = world()
     w.client.steps = [delta('po')]
     w.client.streamError = new ServerError('connection reset')
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('completed')
     expect(w.names()).toEqual(['response.started', 'stream.interrupted', 'turn.finished'])
     expect(w.trace[1]?.[1]).toMatchObject({
-      event_count: 1,
+      eventCount: 1,
       error: 'ServerError',
-      error_message: 'connection reset',
+      errorMessage: 'connection reset',
     })
-    expect(reports[0]).toMatchObject({ severity: 'warning', context: { error_class: 'ServerError' } })
+    expect(reports[0]).toMatchObject({ severity: 'warning', context: { errorClass: 'ServerError' } })
     expect((await w.messages.load(w.message.id)).content).toBe('pong')
   })
 
   it('prompt POST fails with a 5xx: failed, error fallback, no recovery', async () => {
     const w = world()
     w.client.promptError = new ServerError('boom', { status: 500 })
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('failed')
-    expect(result.error).toBeInstanceOf(ServerError)
+    expect(result.status === 'failed' && result.error).toBeInstanceOf(ServerError)
     expect(await w.messages.load(w.message.id)).toMatchObject({
       status: 'error',
       content: ERROR_FALLBACK_CONTENT,
@@ -325,7 +338,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
   it('404 before the prompt: recreate once (old session aborted), session.recreated_with_resend, the retry completes', async () => {
     const w = world()
     w.client.missing.add('ses_turn_test')
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('completed')
     expect(w.names()).toEqual([
       'response.started',
@@ -333,7 +346,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
       'stream.completed',
       'turn.finished',
     ])
-    expect(w.trace[1]?.[1]).toEqual({ session_id: 'ses_new_1', subject_id: w.subject.id })
+    expect(w.trace[1]?.[1]).toEqual({ sessionId: 'ses_new_1', subjectId: w.subject.id })
     expect(w.client.prompts.map((p) => p.sessionId)).toEqual(['ses_new_1'])
     expect(w.client.aborted).toEqual(['ses_turn_test'])
     expect((await w.records.load(w.subject.id)).opencodeSessionId).toBe('ses_new_1')
@@ -343,7 +356,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
     const w = world()
     w.client.missing.add('ses_turn_test')
     w.client.missing.add('ses_new_1')
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('failed')
     expect(w.client.prompts).toHaveLength(0)
     expect((await w.messages.load(w.message.id)).status).toBe('error')
@@ -360,7 +373,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
       }
       return original(sessionId, text, options)
     }
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('completed')
     expect(w.client.prompts.map((p) => p.sessionId)).toEqual(['ses_turn_test', 'ses_new_1'])
   })
@@ -371,11 +384,11 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
         throw new Error('redis down')
       },
     })
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('completed')
     expect(w.names().slice(-2)).toEqual(['callback.error', 'turn.finished'])
-    expect(w.trace.at(-2)?.[1]).toEqual({ callback: 'on_finalized', error_class: 'Error' })
-    expect(reports.at(-1)?.context).toMatchObject({ callback: 'on_finalized', message_id: w.message.id })
+    expect(w.trace.at(-2)?.[1]).toEqual({ callback: 'onFinalized', errorClass: 'Error' })
+    expect(reports.at(-1)?.context).toMatchObject({ callback: 'onFinalized', messageId: w.message.id })
   })
 
   it('on_turn_finished throws: callback.error then turn.finished, result unchanged', async () => {
@@ -384,10 +397,10 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
         throw new TypeError('broadcast failed')
       },
     })
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('completed')
     expect(w.names().slice(-2)).toEqual(['callback.error', 'turn.finished'])
-    expect(w.trace.at(-2)?.[1]).toEqual({ callback: 'on_turn_finished', error_class: 'TypeError' })
+    expect(w.trace.at(-2)?.[1]).toEqual({ callback: 'onTurnFinished', errorClass: 'TypeError' })
   })
 
   it('an empty exchange poll (Opencode error) is reported as a warning and the stream result stands', async () => {
@@ -397,12 +410,12 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
       if (w.client.prompts.length > 0) throw new ServerError('poll failed', { status: 500 })
       return original(id)
     }
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('completed')
     expect((await w.messages.load(w.message.id)).content).toBe('pong')
     expect(reports[0]?.context).toMatchObject({
-      action: 'fetch_current_exchange',
-      session_id: 'ses_turn_test',
+      action: 'fetchCurrentExchange',
+      sessionId: 'ses_turn_test',
     })
   })
 })
@@ -416,7 +429,7 @@ describe('Turn: the final exchange (host-layer §2.3.7–2.3.9)', () => {
       poll < 3
         ? [userMessage('ping'), step1]
         : [userMessage('ping'), step1, assistantMessage({ id: 'msg_2', text: 'Done.', cost: 0.2 })]
-    const turn = w.turn().call()
+    const turn = w.run()
     while (w.client.log.filter((l) => l === 'messages_after').length < 3) {
       await w.clock.advance(2000)
     }
@@ -430,7 +443,7 @@ describe('Turn: the final exchange (host-layer §2.3.7–2.3.9)', () => {
     const w = world({ finalExchangeTimeoutMs: 10_000, finalExchangeRetryDelayMs: 2000 })
     w.client.steps = [delta('Working'), idle()]
     w.client.after = [userMessage('ping'), assistantMessage({ text: 'Working', finish: 'tool-calls' })]
-    const turn = w.turn().call()
+    const turn = w.run()
     for (let i = 0; i < 10 && w.finished.length === 0; i++) await w.clock.advance(2000)
     const result = await turn
     expect(result.status).toBe('completed')
@@ -446,14 +459,14 @@ describe('Turn: the final exchange (host-layer §2.3.7–2.3.9)', () => {
     ]
     w.client.steps = [idle()]
     w.client.after = [...w.client.before]
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('error') // the old answer is never finalized as this turn's
   })
 
   it('todos from todo.updated survive the authoritative final poll (stream-only parts keep their place)', async () => {
     const w = world()
     w.client.steps = [todos([{ content: 'Book hotel', status: 'pending' }]), delta('pong'), idle()]
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('completed')
     const row = await w.messages.load(w.message.id)
     expect(row.parts?.map((p) => p.type)).toEqual(['tool', 'text'])
@@ -479,7 +492,7 @@ describe('Turn: the final exchange (host-layer §2.3.7–2.3.9)', () => {
         tokens: { input: 200, output: 20, cache: { read: 7, write: 2 } },
       }),
     ]
-    await w.turn().call()
+    await w.run()
     expect(await w.messages.load(w.message.id)).toMatchObject({
       cost: 0.3,
       inputTokens: 300,
@@ -503,7 +516,7 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
     for (let i = 0; i < 50; i++) steps.push(delta(`${i} `), () => w.clock.advance(100)) // 5 s of deltas
     steps.push(heartbeat(), () => w.clock.advance(5000), heartbeat(), idle())
     w.client.steps = steps
-    await w.turn({ messages }).call()
+    await w.run({ messages })
     expect(snapshots.length).toBeGreaterThanOrEqual(4)
     expect(snapshots.length).toBeLessThanOrEqual(5) // 5 s of turn time, at most one write per second
     expect(snapshots.at(-1)).toContain('49')
@@ -520,7 +533,7 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
       delta(' world'),
       idle(),
     ]
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('cancelled')
     expect(afterCancel).toBe(0)
     expect(w.client.aborted).toEqual(['ses_turn_test'])
@@ -531,7 +544,7 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
     const stop = new AbortController()
     const w = world({ signal: stop.signal })
     w.client.steps = [delta('Partial'), () => stop.abort(), delta(' never'), idle()]
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('cancelled')
     expect(w.client.aborted).toEqual(['ses_turn_test'])
     expect(await w.messages.load(w.message.id)).toMatchObject({ status: 'cancelled', content: 'Partial' })
@@ -542,7 +555,7 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
     const stop = new AbortController()
     stop.abort()
     const w = world({ signal: stop.signal })
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('cancelled')
     expect(w.client.prompts).toHaveLength(0)
     expect(w.client.aborted).toEqual([])
@@ -555,7 +568,7 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
   it('an abort after finalize changes nothing', async () => {
     const stop = new AbortController()
     const w = world({ signal: stop.signal, onFinalized: () => stop.abort() })
-    const result = await w.turn().call()
+    const result = await w.run()
     expect(result.status).toBe('completed')
     expect((await w.messages.load(w.message.id)).status).toBe('completed')
   })
@@ -581,9 +594,9 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
       delta('pong'),
       idle(),
     ]
-    await w.turn().call()
+    await w.run()
     expect(ticks).toBe(1)
-    expect(reports[0]?.context).toMatchObject({ hook: 'on_activity_tick', feature: 'opencode.turn' })
+    expect(reports[0]?.context).toMatchObject({ hook: 'onActivityTick', feature: 'opencode.turn' })
     expect((await w.messages.load(w.message.id)).lastActivityAt).not.toBeNull()
   })
 
@@ -594,7 +607,7 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
     messages.error = async () => {
       throw new Error('db down')
     }
-    const result = await w.turn({ messages }).call()
+    const result = await w.run({ messages })
     expect(result.status).toBe('failed')
     expect(reports.map((r) => (r.error as Error).message)).toEqual(['boom', 'db down'])
   })
@@ -611,15 +624,20 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
       }),
       assistantMessage({ id: 'msg_2', text: 'pong' }),
     ]
-    await w.turn({ artifacts: { storage } }).call()
+    await w.run({ artifacts: { storage } })
     const listed = await storage.list(w.message.id)
     expect(listed.map((a) => [a.filename, a.contentType])).toEqual([['notes.md', 'text/markdown']])
   })
 
-  it('call() runs once per Turn', async () => {
+  it('turn.events can be iterated once; the turn runs whether or not anyone iterates', async () => {
     const w = world()
-    const turn = w.turn()
-    await turn.call()
-    await expect(turn.call()).rejects.toThrow(/runs once/)
+    const turn = startTurn(w.options())
+    const result = await turn.result
+    expect(result.status).toBe('completed')
+    const types: string[] = []
+    for await (const event of turn.events) types.push(event.type)
+    expect(types[0]).toBe('start')
+    expect(types.at(-1)).toBe('finish')
+    expect(() => turn.events[Symbol.asyncIterator]()).toThrow(/iterated once/)
   })
 })

@@ -1,21 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import diagnosticsChannel from 'node:diagnostics_channel'
+import { describe, expect, it } from 'vitest'
 import {
-  APPLY_PATCH_DROP_REASON,
   Artifact,
   type AttachmentInfo,
   Exchange,
   Impostor,
-  Instrumentation,
   type OpencodeMessage,
   type SandboxEntry,
   Transform,
   TransformError,
 } from '../../src/index.js'
 import { MemoryStorage } from '../../src/testing/index.js'
-
-afterEach(() => {
-  Instrumentation.adapter = undefined
-})
 
 class RenderTransform extends Transform {
   readonly sourceFilename = 'agent-output.json'
@@ -93,10 +88,9 @@ describe('Exchange (host-layer §2.4)', () => {
 
   it('emits opencode.apply_patch.artifacts_dropped once per completed apply_patch part with non-delete files', () => {
     const seen: Array<[string, Record<string, unknown>]> = []
-    Instrumentation.adapter = (name, payload, run) => {
-      seen.push([name, payload])
-      return run()
-    }
+    const published: unknown[] = []
+    const subscriber = (message: unknown) => published.push(message)
+    diagnosticsChannel.subscribe('opencode.apply_patch.artifacts_dropped', subscriber)
     const patch = (files: unknown[]) => ({
       type: 'tool',
       tool: 'apply_patch',
@@ -113,19 +107,29 @@ describe('Exchange (host-layer §2.4)', () => {
         ]),
         patch([{ type: 'delete', relativePath: 'gone.md' }]),
       ]),
-    ]).toolArtifacts()
+    ]).toolArtifacts({
+      hooks: {
+        onTrace: (name, payload) => {
+          seen.push([name, payload])
+        },
+      },
+    })
     expect(seen).toEqual([
       [
-        'opencode.apply_patch.artifacts_dropped',
+        'apply_patch.artifacts_dropped',
         {
-          file_count: 2,
-          relative_paths: ['a.md', 'c.md'],
-          message_id: 'msg_1',
-          session_id: 'ses_1',
-          reason: APPLY_PATCH_DROP_REASON,
+          fileCount: 2,
+          relativePaths: ['a.md', 'c.md'],
+          messageId: 'msg_1',
+          sessionId: 'ses_1',
+          reason: expect.stringContaining(
+            'apply_patch v1.15+ metadata does not include post-write file content',
+          ),
         },
       ],
     ])
+    diagnosticsChannel.unsubscribe('opencode.apply_patch.artifacts_dropped', subscriber)
+    expect(published).toEqual([seen[0]?.[1]])
   })
 })
 

@@ -1,9 +1,9 @@
 // Every supported OpenCode line's recorded turns (packages/core/test/fixtures/opencode-<version>/)
-// played back over MSW to the real Client, Session and Turn with the in-memory ports: the row each
+// played back over MSW to the real Client, Session and runTurn with the in-memory ports: the row each
 // line's server leads to is the same.
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Client, type MessageRow, Session, Turn, type TurnStatus } from '../../src/index.js'
+import { Client, type MessageRow, runTurn, Session, type TurnStatus } from '../../src/index.js'
 import { MemoryMessagePort, MemoryRecordPort } from '../../src/testing/index.js'
 import {
   FINAL,
@@ -53,32 +53,35 @@ const EXPECTED: Record<string, Expectation> = {
   'llm-400': { status: 'error' },
 }
 
-describe.each(recordedVersions())('opencode %s: the recorded turns through Session and Turn', (version) => {
-  it.each(Object.keys(EXPECTED))('%s', async (name) => {
-    const fixture = loadFixture(version, name)
-    const stats: PlaybackStats = { prompts: 0, eventConnections: 0, globalEventConnections: 0 }
-    server.use(...playFixture(BASE, fixture, stats))
-    const records = new MemoryRecordPort()
-    const messages = new MemoryMessagePort()
-    const message = messages.insert()
-    const subject = records.insert({ title: name, opencodeSessionId: fixture.sessionId })
-    const client = new Client({ baseUrl: BASE, onError: () => {} })
-    const result = await new Turn({
-      message: message.id,
-      messages,
-      session: new Session({ subject, records, client }),
-      client,
-      queryText: fixture.prompt,
-      emptyStreamRetryDelayMs: 0,
-      finalExchangeTimeoutMs: 0,
-      finalExchangeRetryDelayMs: 0,
-      stream: { reconnectDelayMs: 0 },
-    }).call()
-    const expected = EXPECTED[name] as Expectation
-    expect(result.status).toBe(expected.status)
-    const row = await messages.load(message.id)
-    expect(row.status).toBe(expected.status)
-    expected.check?.(row)
-    expect(stats.prompts).toBe(1)
-  })
-})
+describe.each(recordedVersions())(
+  'opencode %s: the recorded turns through Session and runTurn',
+  (version) => {
+    it.each(Object.keys(EXPECTED))('%s', async (name) => {
+      const fixture = loadFixture(version, name)
+      const stats: PlaybackStats = { prompts: 0, eventConnections: 0, globalEventConnections: 0 }
+      server.use(...playFixture(BASE, fixture, stats))
+      const records = new MemoryRecordPort()
+      const messages = new MemoryMessagePort()
+      const message = messages.insert()
+      const subject = records.insert({ title: name, opencodeSessionId: fixture.sessionId })
+      const client = new Client({ baseUrl: BASE, onError: () => {} })
+      const result = await runTurn({
+        messageId: message.id,
+        messages,
+        session: new Session({ subject, records, client, permissions: 'server-defaults' }),
+        client,
+        prompt: fixture.prompt,
+        emptyStreamRetryDelayMs: 0,
+        finalExchangeTimeoutMs: 0,
+        finalExchangeRetryDelayMs: 0,
+        stream: { reconnectDelayMs: 0 },
+      })
+      const expected = EXPECTED[name] as Expectation
+      expect(result.status).toBe(expected.status)
+      const row = await messages.load(message.id)
+      expect(row.status).toBe(expected.status)
+      expected.check?.(row)
+      expect(stats.prompts).toBe(1)
+    })
+  },
+)

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Client, type OpencodeEvent, type OpencodeMessage, Session, Turn } from '../../src/index.js'
+import { Client, type OpencodeEvent, type OpencodeMessage, runTurn, Session } from '../../src/index.js'
 import { MemoryMessagePort, MemoryRecordPort } from '../../src/testing/index.js'
 
 interface Fixture {
@@ -80,23 +80,24 @@ function flakyServer(cut: number, lost: number) {
   return { fetchImpl, bytes, stats: () => ({ prompts, streams }) }
 }
 
-async function runTurn(cut: number, lost: number) {
+async function runFlakyTurn(cut: number, lost: number) {
   const server = flakyServer(cut, lost)
   const client = new Client({ baseUrl: 'http://opencode.test', fetch: fetchImplOf(server) })
   const records = new MemoryRecordPort()
   const subject = records.insert({ opencodeSessionId: fixture.sessionId })
   const messages = new MemoryMessagePort()
   const message = messages.insert()
-  const result = await new Turn({
-    message: message.id,
+  const result = await runTurn({
+    messageId: message.id,
     messages,
-    session: new Session({ subject, records, client }),
+    session: new Session({ subject, records, client, permissions: 'server-defaults', onError: () => {} }),
     client,
-    queryText: fixture.prompt,
+    prompt: fixture.prompt,
+    onError: () => {},
     stream: { reconnectDelayMs: 0, timeoutMs: 250 },
     emptyStreamRetryDelayMs: 0,
     finalExchangeRetryDelayMs: 0,
-  }).call()
+  })
   return { result, row: await messages.load(message.id), stats: server.stats(), size: server.bytes.length }
 }
 const fetchImplOf = (server: ReturnType<typeof flakyServer>) => server.fetchImpl as typeof fetch
@@ -122,7 +123,7 @@ describe('reliability: SSE cut at random points of a recorded turn', () => {
         fc.integer({ min: 0, max: size - 1 }),
         fc.integer({ min: 0, max: 5 }),
         async (cut, lost) => {
-          const { result, row, stats } = await runTurn(cut, lost)
+          const { result, row, stats } = await runFlakyTurn(cut, lost)
           expect(stats.prompts).toBe(1)
           if (cut < idleEnd) expect(stats.streams).toBeGreaterThanOrEqual(2)
           expect(result.status).toBe('completed')

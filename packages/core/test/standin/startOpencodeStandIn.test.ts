@@ -1,6 +1,6 @@
 // The stand-in on a real loopback port (no MSW in this file: it would intercept loopback fetches).
 import { describe, expect, it } from 'vitest'
-import { Client, Session, Turn } from '../../src/index.js'
+import { Client, runTurn, Session } from '../../src/index.js'
 import {
   MemoryMessagePort,
   MemoryRecordPort,
@@ -13,7 +13,7 @@ describe('startOpencodeStandIn: a real loopback server', () => {
   it('runs a full Turn over HTTP: completed, artifact attached, one session, one prompt', async () => {
     const running = await startOpencodeStandIn({ heartbeatMs: 50 })
     try {
-      running.standIn.enqueue(
+      running.enqueue(
         scenario()
           .write('/p/report.md', '# Report')
           .text('Report written.')
@@ -24,14 +24,19 @@ describe('startOpencodeStandIn: a real loopback server', () => {
       const messages = new MemoryMessagePort()
       const storage = new MemoryStorage()
       const message = messages.insert()
-      const result = await new Turn({
-        message: message.id,
+      const result = await runTurn({
+        messageId: message.id,
         messages,
-        session: new Session({ subject: records.insert({ title: 'loopback' }), records, client: c }),
+        session: new Session({
+          subject: records.insert({ title: 'loopback' }),
+          records,
+          client: c,
+          permissions: 'server-defaults',
+        }),
         client: c,
-        queryText: 'Write the report',
-        storage,
-      }).call()
+        prompt: 'Write the report',
+        artifacts: { storage },
+      })
       expect(result.status).toBe('completed')
       expect(await messages.load(message.id)).toMatchObject({
         content: 'Report written.',

@@ -1,3 +1,4 @@
+import { RowNotFoundError } from '../../host/errors.js'
 import type {
   MessageFields,
   MessagePort,
@@ -8,7 +9,6 @@ import type {
   SnapshotFields,
   StoredRequest,
 } from '../../host/ports.js'
-import { InvalidArgumentError } from '../../wire/errors.js'
 
 type MutableRow = { -readonly [K in keyof MessageRow]: MessageRow[K] }
 
@@ -117,7 +117,7 @@ export class MemoryMessagePort implements MessagePort {
 
   private row(id: RowId): MutableRow {
     const row = this.rows.get(String(id))
-    if (!row) throw new InvalidArgumentError(`No message row ${id}`)
+    if (!row) throw new RowNotFoundError(`No message row ${id}`)
     return row
   }
 }

@@ -1,6 +1,5 @@
-import { UniqueViolationError } from '../../host/errors.js'
+import { RowNotFoundError, UniqueViolationError } from '../../host/errors.js'
 import type { LockedSubject, RecordPort, RowId, SubjectRow } from '../../host/ports.js'
-import { InvalidArgumentError } from '../../wire/errors.js'
 
 /**
  * An in-memory {@link RecordPort} that behaves like a database: `withLock` really serializes
@@ -33,7 +32,7 @@ export class MemoryRecordPort implements RecordPort {
 
   async load(id: RowId): Promise<SubjectRow> {
     const row = this.rows.get(String(id))
-    if (!row) throw new InvalidArgumentError(`No subject row ${id}`)
+    if (!row) throw new RowNotFoundError(`No subject row ${id}`)
     return { ...row }
   }
 

@@ -1,13 +1,22 @@
 import { OpencodeStandIn, type OpencodeStandInOptions, type StandInStats } from './OpencodeStandIn.js'
+import type { Scenario } from './Scenario.js'
 
 /** A stand-in served on a real loopback port. */
 export interface RunningStandIn {
-  /** `http://127.0.0.1:<port>`: give it to `new Client({ baseUrl })`, other processes included. */
+  /** `http://127.0.0.1:<port>`: give it to `new Client({ baseUrl })` or the kit, other processes included. */
   url: string
   /** Live counters (sessions created/deleted/aborted, prompts). */
   stats: StandInStats
-  /** The stand-in itself: enqueue scenarios, forget sessions, inject failures. */
-  standIn: OpencodeStandIn
+  /** Answer the next prompts (FIFO) with these scenarios. */
+  enqueue(...scenarios: Scenario[]): void
+  /** Make the next request matching `method` and `path` answer `status` (then behave normally). */
+  failNext(method: string, path: RegExp, status: number, body?: unknown): void
+  /** Forget a session as if it was deleted upstream: later calls answer 404. */
+  forgetSession(id: string): void
+  /** Ids of the sessions it knows. */
+  readonly sessionIds: string[]
+  /** Resolves when no turn is running. */
+  idle(): Promise<void>
   /** Stop the turns, end the event streams, close the port. */
   close(): Promise<void>
 }
@@ -41,12 +50,12 @@ interface NodeResponse {
  *
  * @example
  * ```ts
- * const { url, stats, standIn, close } = await startOpencodeStandIn()
+ * const standIn = await startOpencodeStandIn()
  * standIn.enqueue(scenario().write('notes.md', '# Notes').text('Saved.'))
- * const client = new Client({ baseUrl: url })
+ * const kit = createOpencodeKit({ client: standIn.url, records, messages, permissions: 'server-defaults' })
  * // … run turns, possibly from worker processes …
- * expect(stats.sessionsCreated).toBe(1)
- * await close()
+ * expect(standIn.stats.sessionsCreated).toBe(1)
+ * await standIn.close()
  * ```
  */
 export async function startOpencodeStandIn(
@@ -95,7 +104,13 @@ export async function startOpencodeStandIn(
   return {
     url: `http://127.0.0.1:${port}`,
     stats: standIn.stats,
-    standIn,
+    enqueue: (...scenarios) => void standIn.enqueue(...scenarios),
+    failNext: (method, path, status, body) => void standIn.failNext(method, path, status, body),
+    forgetSession: (id) => standIn.forgetSession(id),
+    get sessionIds() {
+      return standIn.sessionIds
+    },
+    idle: () => standIn.idle(),
     close: async () => {
       standIn.close()
       server.closeAllConnections?.()

@@ -1,0 +1,249 @@
+import type { PendingPrompt } from '../wire/Prompts.js'
+import type { Reply } from '../wire/Reply.js'
+import { isObject, type JsonObject, type ReplyPart } from '../wire/types.js'
+import { type DescribeToolOptions, describeTool, todoView } from './describeTool.js'
+import type { RowId } from './ports.js'
+import {
+  type PermissionRequestView,
+  type QuestionRequestView,
+  TURN_EVENT_VERSION,
+  type TurnEvent,
+  type TurnEventError,
+  type TurnStatus,
+  type TurnUsage,
+} from './TurnEvent.js'
+import { MAX_BUFFERED_EVENTS, TurnEventQueue } from './TurnEventQueue.js'
+
+const TEXT_TYPES = new Set(['text', 'reasoning'])
+
+/**
+ * Turns what a turn's {@link Reply} does into {@link TurnEvent}s: it observes each attempt's Reply,
+ * keeps what it told the consumer about every part, and sends the difference — deltas as they
+ * stream, a suffix when a finished part repairs its text, a `restart` plus a snapshot when the
+ * server's copy replaces what was shown.
+ */
+export class TurnEventSource {
+  readonly queue: TurnEventQueue
+  private reply: Reply | undefined
+  /** Per part index: the text chunks sent so far (joined only when a part is finalized). */
+  private sent: string[][] = []
+  private started = false
+  private finished = false
+
+  constructor(
+    private readonly messageId: RowId,
+    private readonly toolOptions: DescribeToolOptions = {},
+    maxBuffered = MAX_BUFFERED_EVENTS,
+  ) {
+    this.queue = new TurnEventQueue(() => this.snapshot(), maxBuffered)
+  }
+
+  /** `start`, once, before anything else. */
+  start(sessionId: string | null, created: boolean): void {
+    if (this.started) return
+    this.started = true
+    this.queue.push({
+      type: 'start',
+      seq: 0,
+      version: TURN_EVENT_VERSION,
+      messageId: this.messageId,
+      sessionId,
+      created,
+    })
+  }
+
+  /** Follow a new attempt's reply. A reply that replaces another resets the consumer's view. */
+  watch(reply: Reply, restart?: { reason: 'session-recreated'; sessionId: string }): void {
+    const replaced = this.reply !== undefined
+    this.reply = reply
+    this.sent = []
+    if (replaced || restart)
+      this.queue.push({ type: 'restart', seq: 0, reason: 'session-recreated', ...restart })
+    reply.addObserver({
+      partAdded: ({ part, index }) => this.partAdded(part, index),
+      partChanged: ({ part, index, delta }) => this.textDelta(part, index, delta),
+      partFinalized: ({ part, index }) => this.partFinalized(part, index),
+      toolProgressed: ({ part, index }) => this.tool(part, index),
+      todosChanged: ({ todos }) =>
+        this.queue.push({
+          type: 'todos',
+          seq: 0,
+          todos: todos.filter(isObject).map((todo) => todoView(todo)),
+        }),
+      sessionRetried: ({ attempt, message }) =>
+        this.queue.push({ type: 'retry', seq: 0, attempt: attempt ?? 0, message: message ?? '' }),
+      questionAsked: ({ request }) =>
+        this.queue.push({ type: 'question', seq: 0, request: questionView(request) }),
+      permissionAsked: ({ request }) =>
+        this.queue.push({ type: 'permission', seq: 0, request: permissionView(request) }),
+      questionReplied: ({ requestId, answers }) =>
+        this.queue.push({
+          type: 'request-resolved',
+          seq: 0,
+          requestId,
+          resolution: 'answered',
+          answer: answers,
+        }),
+      questionRejected: ({ requestId }) =>
+        this.queue.push({ type: 'request-resolved', seq: 0, requestId, resolution: 'rejected' }),
+      permissionReplied: ({ requestId, reply: answer }) =>
+        this.queue.push({
+          type: 'request-resolved',
+          seq: 0,
+          requestId,
+          resolution: answer === 'reject' ? 'rejected' : 'answered',
+          answer,
+        }),
+    })
+  }
+
+  /** The reply's parts were replaced wholesale (stream recovery): reset the view and redraw it. */
+  restart(reason: 'stream-recovered'): void {
+    this.queue.push({ type: 'restart', seq: 0, reason })
+    for (const event of this.snapshot()) this.queue.push(event)
+  }
+
+  /** `finish`, last; then the stream ends. */
+  finish(
+    status: TurnStatus,
+    content: string | null,
+    usage: TurnUsage,
+    durationMs: number,
+    error?: TurnEventError,
+  ): void {
+    if (this.finished) return
+    this.finished = true
+    this.start(null, false)
+    this.queue.push({
+      type: 'finish',
+      seq: 0,
+      status,
+      content,
+      usage: { ...usage },
+      durationMs,
+      ...(error ? { error } : {}),
+    })
+    this.queue.close()
+  }
+
+  private partAdded(part: ReplyPart, index: number): void {
+    if (TEXT_TYPES.has(part.type)) {
+      this.sent[index] = []
+      const content = String(part.content ?? '')
+      if (content !== '') this.sendText(part, index, content)
+    } else if (part.type === 'tool') {
+      this.tool(part, index)
+    }
+  }
+
+  private textDelta(part: ReplyPart, index: number, delta: string): void {
+    this.sendText(part, index, delta)
+  }
+
+  private partFinalized(part: ReplyPart, index: number): void {
+    if (!TEXT_TYPES.has(part.type)) {
+      if (part.type === 'tool') this.tool(part, index)
+      return
+    }
+    const content = String(part.content ?? '')
+    const shown = (this.sent[index] ?? []).join('')
+    this.sent[index] = shown === '' ? [] : [shown]
+    if (content === shown) return
+    if (content.startsWith(shown)) this.sendText(part, index, content.slice(shown.length))
+    else this.restart('stream-recovered')
+  }
+
+  private sendText(part: ReplyPart, index: number, text: string): void {
+    if (text === '') return
+    const sent = this.sent[index]
+    if (sent) sent.push(text)
+    else this.sent[index] = [text]
+    this.queue.push({
+      type: part.type === 'reasoning' ? 'reasoning-delta' : 'text-delta',
+      seq: 0,
+      partId: String(index),
+      text,
+    })
+  }
+
+  private tool(part: ReplyPart, index: number): void {
+    this.queue.push({
+      type: 'tool',
+      seq: 0,
+      partId: String(index),
+      tool: describeTool(part, this.toolOptions),
+    })
+  }
+
+  /** The events that draw the current reply from nothing (and what they tell, remembered as sent). */
+  private snapshot(): TurnEvent[] {
+    const reply = this.reply
+    this.sent = []
+    if (!reply) return []
+    const events: TurnEvent[] = []
+    reply.parts.forEach((part, index) => {
+      if (TEXT_TYPES.has(part.type)) {
+        const content = String(part.content ?? '')
+        this.sent[index] = content === '' ? [] : [content]
+        if (content !== '')
+          events.push({
+            type: part.type === 'reasoning' ? 'reasoning-delta' : 'text-delta',
+            seq: 0,
+            partId: String(index),
+            text: content,
+          })
+      } else if (part.type === 'tool') {
+        events.push({
+          type: 'tool',
+          seq: 0,
+          partId: String(index),
+          tool: describeTool(part, this.toolOptions),
+        })
+      }
+    })
+    for (const request of reply.prompts.pending()) {
+      if (request.kind === 'question')
+        events.push({ type: 'question', seq: 0, request: questionView(request) })
+      else events.push({ type: 'permission', seq: 0, request: permissionView(request) })
+    }
+    return events
+  }
+}
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []
+
+function permissionView(request: PendingPrompt): PermissionRequestView {
+  const payload = request.payload
+  const view: PermissionRequestView = {
+    kind: 'permission',
+    id: request.requestId,
+    permission: typeof payload.permission === 'string' ? payload.permission : '',
+    patterns: strings(payload.patterns),
+    always: strings(payload.always),
+    metadata: isObject(payload.metadata) ? structuredClone(payload.metadata) : {},
+  }
+  if (request.callId) view.callId = request.callId
+  return view
+}
+
+function questionView(request: PendingPrompt): QuestionRequestView {
+  const questions = Array.isArray(request.payload.questions) ? request.payload.questions : []
+  const view: QuestionRequestView = {
+    kind: 'question',
+    id: request.requestId,
+    questions: questions.filter(isObject).map((question: JsonObject) => {
+      const item: QuestionRequestView['questions'][number] = { question: String(question.question ?? '') }
+      if (typeof question.header === 'string') item.header = question.header
+      if (Array.isArray(question.options))
+        item.options = question.options.filter(isObject).map((option: JsonObject) => ({
+          label: String(option.label ?? ''),
+          ...(typeof option.description === 'string' ? { description: option.description } : {}),
+        }))
+      if (typeof question.multiple === 'boolean') item.multiple = question.multiple
+      return item
+    }),
+  }
+  if (request.callId) view.callId = request.callId
+  return view
+}
