@@ -1,7 +1,7 @@
 // A full Turn through the Drizzle adapter, against the OpenCode stand-in on a loopback port: the final
 // content, status, cost (summed over the tool loop), tokens and artifacts, read back with plain
 // knex queries, on SQLite, PostgreSQL and MariaDB.
-import { Client, Session, Turn } from '@opencode-kit/core'
+import { createOpencodeKit } from '@opencode-kit/core'
 import {
   MemoryStorage,
   type RunningStandIn,
@@ -33,7 +33,7 @@ describe.each(DATABASES)('a full turn through adapter-drizzle on %s', (name) => 
   })
 
   it('persists content, status, summed cost, tokens, parts and the written file', async () => {
-    standIn.standIn.enqueue(
+    standIn.enqueue(
       scenario()
         .reasoning('Plan first.')
         .cost(0.0004, { input: 1000, output: 40, cache: { read: 100, write: 10 } })
@@ -41,23 +41,24 @@ describe.each(DATABASES)('a full turn through adapter-drizzle on %s', (name) => 
         .text('The itinerary is in itinerary.md.')
         .cost(0.0006, { input: 1200, output: 60 }),
     )
-    const { records, messages } = drizzleAdapter(db.db)
     await knex('opencode_subjects').insert({ title: `trip on ${name}` })
     const subject = await knex('opencode_subjects').orderBy('id', 'desc').first()
     await knex('opencode_messages').insert({ subject_id: subject.id })
     const message = await knex('opencode_messages').orderBy('id', 'desc').first()
-    const client = new Client({ baseUrl: standIn.url })
     const storage = new MemoryStorage()
+    const kit = createOpencodeKit({
+      client: standIn.url,
+      ...drizzleAdapter(db.db),
+      storage,
+      permissions: 'server-defaults',
+    })
     const created = standIn.stats.sessionsCreated
 
-    const result = await new Turn({
-      message: message.id,
-      messages,
-      session: new Session({ subject: await records.load(subject.id), records, client }),
-      client,
-      queryText: `Plan a weekend (${name})`,
-      storage,
-    }).call()
+    const result = await kit.runTurn({
+      subjectId: subject.id,
+      messageId: message.id,
+      prompt: `Plan a weekend (${name})`,
+    })
 
     expect(result.status).toBe('completed')
     const row = await knex('opencode_messages').where({ id: message.id }).first()
