@@ -77,6 +77,7 @@ async function measure(count: number): Promise<{ snapshots: number; touches: num
     snapshot: (id, f) => counted('snapshots', store.snapshot(id, f)),
     touchActivity: (id, at) => counted('touches', store.touchActivity(id, at)),
     claimPrompt: (id, claim) => counted('terminal', store.claimPrompt(id, claim)),
+    claimStalled: (id, lease) => store.claimStalled(id, lease),
     listStalled: (options) => store.listStalled(options),
     updateRequests: (id, expected, next) => counted('terminal', store.updateRequests(id, expected, next)),
   }

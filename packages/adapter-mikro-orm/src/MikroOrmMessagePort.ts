@@ -114,6 +114,14 @@ export class MikroOrmMessagePort implements MessagePort {
     return rows.map((row) => toRowId(row[n.id]))
   }
 
+  async claimStalled(id: RowId, lease: { before: Date; at: Date }): Promise<boolean> {
+    const n = this.#names
+    if (!n.lastActivityAt) return false
+    const where = { [n.id]: id, [n.status]: 'pending', [n.lastActivityAt]: { $ne: null, $lt: lease.before } }
+    const values = { [n.lastActivityAt]: lease.at }
+    return (await this.#em.fork().nativeUpdate(n.entity, where, values, UNFILTERED)) > 0
+  }
+
   async updateRequests(id: RowId, expected: StoredRequest[] | null, next: StoredRequest[]): Promise<boolean> {
     const n = this.#names
     if (!n.requests) throw new InvalidArgumentError('updateRequests: no requests property is mapped')
@@ -142,7 +150,7 @@ export class MikroOrmMessagePort implements MessagePort {
     return count > 0
   }
 
-  #values(fields: MessageFields): Raw {
+  #values(fields: MessageFields | SnapshotFields): Raw {
     // `json` properties take arrays (MikroORM serializes them); text properties take JSON text.
     const asText = this.#names.jsonAsText
     return encodeMessageFields(fields, this.#names, (name) => asText.has(name))

@@ -125,6 +125,18 @@ export class SequelizeMessagePort implements MessagePort {
     return rows.map((row) => row.get(n.id) as RowId)
   }
 
+  async claimStalled(id: RowId, lease: { before: Date; at: Date }): Promise<boolean> {
+    const n = this.#names
+    if (n.lastActivityAt === null) return false
+    const where = {
+      [n.id]: id,
+      [n.status]: 'pending',
+      [n.lastActivityAt]: { [Op.ne]: null, [Op.lt]: lease.before },
+    }
+    const [count] = await this.#model.update({ [n.lastActivityAt]: lease.at }, { where, ...HOOK_FREE })
+    return count > 0
+  }
+
   async updateRequests(id: RowId, expected: StoredRequest[] | null, next: StoredRequest[]): Promise<boolean> {
     const n = this.#names
     if (n.requests === null) throw new InvalidArgumentError('updateRequests: no requests attribute is mapped')
@@ -166,7 +178,7 @@ export class SequelizeMessagePort implements MessagePort {
   }
 
   /** Port fields → model attributes; JSON lists are stringified for non-JSON (text) attributes. */
-  #values(fields: MessageFields): Record<string, unknown> {
+  #values(fields: MessageFields | SnapshotFields): Record<string, unknown> {
     return encodeMessageFields(
       fields,
       { ...this.#names, updatedAt: null },

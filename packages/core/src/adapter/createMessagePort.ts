@@ -51,7 +51,7 @@ export interface MessagePortParts {
 
 /**
  * A {@link MessagePort} from an ORM's three statements — the transitions, snapshots, heartbeats,
- * claims, stalled lists and request CAS every adapter needs, written once. Every compare-and-set is
+ * claims, stalled lists and leases, and request CAS every adapter needs, written once. Every compare-and-set is
  * one conditional UPDATE whose matched count is the answer; where a driver counts *changed* rows
  * (MySQL with `-FOUND_ROWS`) and a write changed nothing, the row is re-read to answer.
  *
@@ -131,6 +131,17 @@ export function createMessagePort({ names, statements, jsonAsText }: MessagePort
         Math.max(0, Math.trunc(limit)),
       )
       return ids.map(toRowId)
+    },
+
+    async claimStalled(id, { before, at }) {
+      if (names.lastActivityAt === null) return false
+      const activity = names.lastActivityAt
+      const stale: Condition[] = [
+        pending,
+        { field: activity, op: 'notNull' },
+        { field: activity, op: 'lt', value: before },
+      ]
+      return (await statements.update(id, { [activity]: at }, stale, 'quiet')) > 0
     },
 
     async updateRequests(id, expected: StoredRequest[] | null, next: StoredRequest[]) {

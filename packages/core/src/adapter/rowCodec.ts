@@ -3,6 +3,7 @@ import type {
   MessageRow,
   MessageStatus,
   RowId,
+  SnapshotFields,
   StoredPart,
   StoredRequest,
   SubjectRow,
@@ -87,12 +88,14 @@ export function decodeMessageRow(read: (name: string) => unknown, names: Message
  * ```
  */
 export function encodeMessageFields(
-  fields: MessageFields,
+  fields: MessageFields | SnapshotFields,
   names: MessageColumns,
   jsonAsText: (name: string) => boolean = () => false,
 ): Record<string, unknown> {
   const values: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(fields) as Array<[keyof MessageFields, unknown]>) {
+  for (const [key, value] of Object.entries(fields) as Array<
+    [keyof MessageFields | keyof SnapshotFields, unknown]
+  >) {
     if (value === undefined) continue
     const name = names[key]
     if (name === null || name === undefined) continue

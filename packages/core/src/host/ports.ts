@@ -147,6 +147,11 @@ export interface SnapshotFields {
   content?: string | null
   reasoning?: string | null
   parts?: StoredPart[] | null
+  /**
+   * Stamp the row's `lastActivityAt` in the same write: a turn's snapshots double as its
+   * heartbeat, so a streaming turn shows life without a second write.
+   */
+  lastActivityAt?: Date
 }
 
 /**
@@ -184,6 +189,13 @@ export interface MessagePort {
    * a null `lastActivityAt`, is not stalled), oldest first, at most `limit`.
    */
   listStalled(options: { before: Date; limit: number }): Promise<RowId[]>
+  /**
+   * Take over a stalled turn (a lease, for recovery): stamp `lastActivityAt = at` only while the
+   * row is `pending` and its `lastActivityAt` is set and older than `before`, in one conditional
+   * statement. True if this call stamped it: the caller now owns the turn. A second recoverer, or
+   * a live turn that stamped meanwhile, makes it false.
+   */
+  claimStalled(id: RowId, lease: { before: Date; at: Date }): Promise<boolean>
   /**
    * Compare-and-set of the stored requests: writes `next` only while the row still holds exactly
    * `expected` (compared as the column's JSON text; `null` means none stored yet), so two answers to

@@ -204,6 +204,7 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
       snapshot: (id, fields) => w.messages.snapshot(id, fields),
       touchActivity: (id, at) => w.messages.touchActivity(id, at),
       claimPrompt: (id, claim) => w.messages.claimPrompt(id, claim),
+      claimStalled: (id, lease) => w.messages.claimStalled(id, lease),
       listStalled: (options) => w.messages.listStalled(options),
       updateRequests: (id, expected, next) => w.messages.updateRequests(id, expected, next),
     }

@@ -170,6 +170,33 @@ describe('OpencodeStandIn over MSW with the real Client', () => {
     expect(standIn.stats.sessionsAborted).toBe(1)
   })
 
+  it('a client-chosen messageID is the user message id; a repeated one runs nothing again but appends the text (as 1.18.33 does)', async () => {
+    const c = client()
+    const session = await c.createSession({ title: 'ids' })
+    const messageId = 'msg_0123456789abAAAAAAAAAAAAAA'
+    const reply = new Reply()
+    await c.streamEvents(
+      {
+        sessionId: session.id,
+        reply,
+        reconnectDelayMs: 0,
+        onSubscribed: async () => {
+          await c.sendMessageAsync(session.id, 'once', { messageId })
+          return true
+        },
+      },
+      (event) => reply.apply(event),
+    )
+    await c.sendMessageAsync(session.id, 'once', { messageId })
+    await standIn.idle()
+    const messages = await c.getMessages(session.id)
+    expect(messages.map((m) => m.info?.role)).toEqual(['user', 'assistant'])
+    expect(messages[0]?.info?.id).toBe(messageId)
+    expect(messages[1]?.info).toMatchObject({ parentID: messageId })
+    expect(messages[0]?.parts?.map((p) => p.text)).toEqual(['once', 'once'])
+    expect(standIn.stats).toMatchObject({ prompts: 2, repeatedPromptIds: 1 })
+  })
+
   it('forgetSession: the session is gone upstream (404 → SessionNotFoundError)', async () => {
     const c = client()
     const { id } = await c.createSession()

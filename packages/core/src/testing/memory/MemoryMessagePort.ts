@@ -100,6 +100,14 @@ export class MemoryMessagePort implements MessagePort {
       .map((row) => row.id)
   }
 
+  async claimStalled(id: RowId, lease: { before: Date; at: Date }): Promise<boolean> {
+    const row = this.row(id)
+    const stamp = row.lastActivityAt
+    if (row.status !== 'pending' || stamp === null || stamp.getTime() >= lease.before.getTime()) return false
+    row.lastActivityAt = new Date(lease.at)
+    return true
+  }
+
   async updateRequests(id: RowId, expected: StoredRequest[] | null, next: StoredRequest[]): Promise<boolean> {
     const row = this.row(id)
     // The same comparison the SQL adapters make: the stored JSON text against `expected`'s.

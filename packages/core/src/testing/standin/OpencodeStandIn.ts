@@ -9,8 +9,11 @@ export interface StandInStats {
   sessionsCreated: number
   sessionsDeleted: number
   sessionsAborted: number
+  /** Prompt requests received (`prompt_async` and `message`), repeated message ids included. */
   prompts: number
   promptsBySession: Record<string, number>
+  /** Prompts whose `messageID` the session already had: like the real server, nothing ran again. */
+  repeatedPromptIds: number
   eventStreamsOpened: number
 }
 
@@ -48,6 +51,8 @@ interface StandInSession {
   running: Promise<void> | undefined
   abort: (() => void) | undefined
   queue: string[]
+  /** The user message ids its prompts asked for (`messageID`), as soon as each prompt is accepted. */
+  promptIds: Set<string>
 }
 
 interface Subscriber {
@@ -97,6 +102,7 @@ export class OpencodeStandIn {
     sessionsAborted: 0,
     prompts: 0,
     promptsBySession: {},
+    repeatedPromptIds: 0,
     eventStreamsOpened: 0,
   }
   private readonly ids = new IdSource()
@@ -288,6 +294,7 @@ export class OpencodeStandIn {
       running: undefined,
       abort: undefined,
       queue: [],
+      promptIds: new Set(),
     }
     this.sessions.set(id, session)
     this.stats.sessionsCreated++
@@ -324,6 +331,24 @@ export class OpencodeStandIn {
       .join('\n\n')
     this.stats.prompts++
     this.stats.promptsBySession[id] = (this.stats.promptsBySession[id] ?? 0) + 1
+    const messageId = typeof body.messageID === 'string' ? body.messageID : undefined
+    if (messageId !== undefined && session.promptIds.has(messageId)) {
+      // What 1.18.33 does with a repeated messageID (opencode-server.md): 204, no second LLM call,
+      // no second reply — but the text is appended to that user message again.
+      this.stats.repeatedPromptIds++
+      const user = session.messages.find((m) => m.info.id === messageId)
+      if (user)
+        user.parts.push({
+          id: this.ids.next('prt'),
+          sessionID: id,
+          messageID: messageId,
+          type: 'text',
+          text,
+        })
+      if (!sync) return new Response(null, { status: 204 })
+      return json(snapshotMessages(session.messages).at(-1) ?? null)
+    }
+    if (messageId !== undefined) session.promptIds.add(messageId)
     const script =
       this.queued.shift() ?? this.options.respond?.({ sessionId: id, text }) ?? defaultReply(text)
     if (script.failPrompt) return json(script.failPrompt.body ?? null, script.failPrompt.status)
@@ -340,6 +365,7 @@ export class OpencodeStandIn {
           ids: this.ids,
           now: () => Date.now(),
           directory: session.directory,
+          userMessageId: messageId,
         }),
       )
     })

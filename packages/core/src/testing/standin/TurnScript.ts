@@ -26,6 +26,8 @@ export interface TurnContext {
   ids: IdSource
   now: () => number
   directory: string
+  /** The user message id the client chose (`messageID` of the prompt); minted when absent. */
+  userMessageId?: string
 }
 
 const MODEL = { providerID: 'standin', modelID: 'standin-model' }
@@ -74,7 +76,7 @@ export function renderTurn(spec: ScenarioSpec, ctx: TurnContext): ScriptStep[] {
     emit('message.part.updated', { part: clone(part), time: now() }, (messages) => upsertPart(messages, part))
 
   // The user's message, and its own text part on the stream (a reply must not take it as its text).
-  const userId = ids.next('msg')
+  const userId = ctx.userMessageId ?? ids.next('msg')
   const userInfo = {
     id: userId,
     sessionID: sessionId,

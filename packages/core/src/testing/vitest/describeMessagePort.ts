@@ -175,6 +175,17 @@ export function describeMessagePort(name: string, factory: () => Promise<Message
       expect((await fixture.raw.message(id))?.content).toBe('so far')
     })
 
+    it('snapshot with lastActivityAt stamps the row in the same write (the heartbeat of a streaming turn)', async () => {
+      const id = await fixture.raw.insertMessage()
+      const at = new Date(Date.UTC(2026, 10, 24, 12, 31, 0))
+      expect(await fixture.messages.snapshot(id, { content: 'so far', lastActivityAt: at })).toBe(true)
+      const row = await fixture.raw.message(id)
+      expect(row).toMatchObject({ status: 'pending', content: 'so far' })
+      const stamped = row?.lastActivityAt
+      expect(stamped).toBeInstanceOf(Date)
+      expect(Math.abs((stamped as Date).getTime() - at.getTime())).toBeLessThan(1000)
+    })
+
     it('touchActivity stamps lastActivityAt', async () => {
       const id = await fixture.raw.insertMessage()
       const at = new Date(Date.UTC(2026, 10, 24, 12, 30, 0))
@@ -253,6 +264,43 @@ export function describeMessagePort(name: string, factory: () => Promise<Message
       expect(ids(await fixture.messages.listStalled({ before: later(100), limit: 10 }))).not.toContain(
         String(neverStarted),
       )
+    })
+
+    it('claimStalled takes a stalled pending row once: never a fresh, never-started or finished one', async () => {
+      const stalled = await fixture.raw.insertMessage()
+      const fresh = await fixture.raw.insertMessage()
+      const neverStarted = await fixture.raw.insertMessage()
+      const finished = await fixture.raw.insertMessage()
+      await fixture.messages.touchActivity(stalled, later(1))
+      await fixture.messages.touchActivity(fresh, later(40))
+      await fixture.messages.touchActivity(finished, later(1))
+      expect(await fixture.messages.error(finished, 'ended')).toBe(true)
+      const lease = { before: later(30), at: later(50) }
+      expect(await fixture.messages.claimStalled(stalled, lease)).toBe(true)
+      const stamped = (await fixture.messages.load(stalled)).lastActivityAt as Date
+      expect(Math.abs(stamped.getTime() - lease.at.getTime())).toBeLessThan(1000)
+      // The lease stamped it: a second recoverer with the same view loses, and it is no longer listed.
+      expect(await fixture.messages.claimStalled(stalled, lease)).toBe(false)
+      expect(
+        (await fixture.messages.listStalled({ before: later(30), limit: 10 })).map(String),
+      ).not.toContain(String(stalled))
+      expect(await fixture.messages.claimStalled(fresh, lease)).toBe(false)
+      expect(await fixture.messages.claimStalled(neverStarted, lease)).toBe(false)
+      expect(await fixture.messages.claimStalled(finished, lease)).toBe(false)
+      expect(await fixture.raw.message(finished)).toMatchObject({ status: 'error', content: 'ended' })
+    })
+
+    it('racing claimStalled callers: exactly one takes the row', async () => {
+      for (let round = 0; round < 3; round++) {
+        const id = await fixture.raw.insertMessage()
+        await fixture.messages.touchActivity(id, later(1))
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            fixture.messages.claimStalled(id, { before: later(30), at: later(31 + i) }),
+          ),
+        )
+        expect(results.filter(Boolean)).toHaveLength(1)
+      }
     })
 
     it('updateRequests: compare-and-set on the stored requests, JSON round-trips, status untouched', async () => {
