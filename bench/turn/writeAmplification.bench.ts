@@ -36,12 +36,12 @@ function scriptedClient(clock: ManualClock, count: number): TurnClient {
   ]
   return {
     getMessages: async () => (prompted ? answer : []),
-    sendMessageAsync: async () => {
+    prompt: async () => {
       prompted = true
     },
     abortSession: async () => true,
-    streamEvents: async (options, onEvent) => {
-      await options.onSubscribed?.()
+    async *events(_sessionId, options = {}) {
+      await options.onceConnected?.()
       const step = (TURN_SECONDS * 1000) / count
       for (let i = 0; i < count; i++) {
         await clock.advance(step)
@@ -49,10 +49,9 @@ function scriptedClient(clock: ManualClock, count: number): TurnClient {
           type: 'message.part.delta',
           properties: { sessionID: SESSION, messageID: 'msg_a', partID: 'p_a', field: 'text', delta: 'x' },
         }
-        await options.onActivityTick?.(event)
-        await onEvent(event)
+        yield event
       }
-      await onEvent({ type: 'session.status', properties: { sessionID: SESSION, status: { type: 'idle' } } })
+      yield { type: 'session.status', properties: { sessionID: SESSION, status: { type: 'idle' } } }
     },
   }
 }

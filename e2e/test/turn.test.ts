@@ -194,7 +194,7 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
 
   it('[llm-500-retries] the LLM answers 500: the events show the retries, the turn deadline ends it as error, upstream aborted', async () => {
     const { result, row, names, subject, events } = await runTurn('Keep failing [llm500]', {
-      turn: { stream: { timeoutMs: 10_000 }, tuning: { finalExchangeTimeoutMs: 1000 } },
+      turn: { stream: { overallMs: 10_000 }, tuning: { finalExchangeTimeoutMs: 1000 } },
     })
     expect(events.filter((e) => e.type === 'retry').length).toBeGreaterThan(0)
     expect(names).toContain('stream.interrupted')

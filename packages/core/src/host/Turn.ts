@@ -3,7 +3,6 @@ import type { ErrorContext, ErrorHook } from '../support/ErrorHook.js'
 import { reportError } from '../support/reportError.js'
 import type { TraceHook } from '../support/TraceHook.js'
 import { trace } from '../support/trace.js'
-import type { StreamEventsOptions } from '../wire/Client.js'
 import {
   AbortError,
   InvalidArgumentError,
@@ -17,7 +16,7 @@ import { extractError, extractInterleavedParts, extractText } from '../wire/pars
 import { Reply, type ReplyResult } from '../wire/Reply.js'
 import { isStreamOnlyPart } from '../wire/streamOnlyParts.js'
 import { isBlank, type OpencodeMessage, truncate } from '../wire/types.js'
-import type { WireClient } from '../wire/WireClient.js'
+import type { EventDeadlines, WireClient } from '../wire/WireClient.js'
 import type { DescribeToolOptions } from './describeTool.js'
 import { EmptyReplyError } from './errors.js'
 import { contain, type Hooks } from './hooks.js'
@@ -43,10 +42,7 @@ export const ERROR_FALLBACK_CONTENT = 'Sorry, an error occurred while generating
 export const CANCELLED_CONTENT = 'Response was stopped.'
 
 /** The part of the wire client a turn uses. `Client` has it. */
-export type TurnClient = Pick<
-  WireClient,
-  'getMessages' | 'sendMessageAsync' | 'streamEvents' | 'abortSession'
->
+export type TurnClient = Pick<WireClient, 'getMessages' | 'prompt' | 'events' | 'abortSession'>
 
 /** The session lifecycle a turn uses. {@link Session} has it. */
 export interface TurnSession {
@@ -58,17 +54,14 @@ export interface TurnSession {
   recreate(): Promise<EnsuredSession>
 }
 
-/** Stream deadlines a turn passes to the event stream (host-layer defaults when omitted). */
-export type TurnStreamOptions = Pick<
-  StreamEventsOptions,
-  | 'timeoutMs'
-  | 'firstEventTimeoutMs'
-  | 'idleStreamTimeoutMs'
-  | 'readTimeoutMs'
-  | 'connectTimeoutMs'
-  | 'reconnectDelayMs'
-  | 'maxFrameSize'
->
+/**
+ * The event stream's deadlines (see `EventDeadlines`: defaults 600 s overall, 120 s to the first
+ * event) and the delay before a reconnect.
+ */
+export interface TurnStreamOptions extends EventDeadlines {
+  /** Delay before reconnecting after a dropped connection (default 100 ms). */
+  reconnectDelayMs?: number
+}
 
 /** A value, or a function of the subject row that computes it (may be async). */
 export type PerSubject<T> = T | ((subject: SubjectRow) => T | Promise<T>)
@@ -355,7 +348,6 @@ class TurnRun {
     })
     let firstTokenAt: number | undefined
     let eventCount = 0
-    let promptAttempted = false
     let promptSucceeded = false
 
     const snapshot = async () => {
@@ -392,40 +384,37 @@ class TurnRun {
       await snapshot() // heartbeats flush a snapshot when the deltas stopped
     }
 
-    const onSubscribed = async () => {
-      if (promptAttempted) return false
+    const onceConnected = async () => {
       this.throwIfStopped()
       // Marked before the POST: an ambiguous answer (a timeout) must never lead to a second prompt.
-      promptAttempted = true
       this.promptAttempted = true
-      await client.sendMessageAsync(sessionId, this.options.prompt, {
+      await client.prompt(sessionId, {
+        text: this.options.prompt,
         agent: await this.perSubject(this.options.agent),
         system: await this.perSubject(this.options.system),
         signal: this.signal,
       })
       promptSucceeded = true
-      return true
     }
 
     try {
       await this.options.releaseConnections?.()
-      await client.streamEvents(
-        {
-          ...this.options.stream,
-          sessionId,
-          reply,
-          clock: this.clock,
-          signal: this.signal,
-          onActivityTick: tick,
-          onSubscribed,
-        },
-        async (event) => {
-          eventCount++
-          reply.apply(event)
-          if (firstTokenAt === undefined && reply.firstTextSeen) firstTokenAt = this.clock.now()
-          await snapshot()
-        },
-      )
+      const { reconnectDelayMs, ...deadlines } = this.options.stream ?? {}
+      const events = client.events(sessionId, {
+        signal: this.signal,
+        clock: this.clock,
+        onceConnected,
+        blocked: () => reply.promptBlocked,
+        deadlines,
+        reconnectDelayMs,
+      })
+      for await (const event of events) {
+        eventCount++
+        await tick() // every event counts as life, heartbeats included
+        reply.apply(event)
+        if (firstTokenAt === undefined && reply.firstTextSeen) firstTokenAt = this.clock.now()
+        await snapshot()
+      }
       this.trace('stream.completed', {
         durationMs: this.elapsed(start),
         firstTokenMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - start),

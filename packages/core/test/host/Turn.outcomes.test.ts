@@ -120,16 +120,17 @@ const rows: Row[] = [
       const real = w.client
       let first = true
       w.client = {
-        ...real,
         getMessages: real.getMessages.bind(real),
-        sendMessageAsync: real.sendMessageAsync.bind(real),
+        prompt: real.prompt.bind(real),
         abortSession: real.abortSession.bind(real),
-        streamEvents: (options, onEvent) => {
-          if (first) {
-            first = false
-            return Promise.reject(new StaleSessionError('no event within the first-event window'))
+        events: (sessionId, options) => {
+          if (!first) return real.events(sessionId, options)
+          first = false
+          return {
+            [Symbol.asyncIterator]: () => ({
+              next: () => Promise.reject(new StaleSessionError('no event within the first-event window')),
+            }),
           }
-          return real.streamEvents(options, onEvent)
         },
       }
     },
@@ -159,7 +160,7 @@ const rows: Row[] = [
     situation: 'SSE dies after the prompt: interrupted, recovered from the messages',
     arrange: (w) => {
       standIn.enqueue(scenario().text('Partial but persisted.').stall())
-      w.options.stream = { timeoutMs: 150 }
+      w.options.stream = { overallMs: 150 }
     },
     status: 'completed',
     row: { status: 'completed', content: 'Partial but persisted.' },

@@ -366,13 +366,13 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
   it('a 404 on the prompt (after subscribing) recreates and re-sends the prompt on the new session', async () => {
     const w = world()
     let failOnce = true
-    const original = w.client.sendMessageAsync.bind(w.client)
-    w.client.sendMessageAsync = async (sessionId, text, options) => {
+    const original = w.client.prompt.bind(w.client)
+    w.client.prompt = async (sessionId, input) => {
       if (failOnce) {
         failOnce = false
         w.client.missing.add(sessionId)
       }
-      return original(sessionId, text, options)
+      return original(sessionId, input)
     }
     const result = await w.run()
     expect(result.status).toBe('completed')

@@ -94,7 +94,7 @@ async function runFlakyTurn(cut: number, lost: number) {
     client,
     prompt: fixture.prompt,
     onError: () => {},
-    stream: { reconnectDelayMs: 0, timeoutMs: 250 },
+    stream: { reconnectDelayMs: 0, overallMs: 250 },
     emptyStreamRetryDelayMs: 0,
     finalExchangeRetryDelayMs: 0,
   })

@@ -1,4 +1,10 @@
-import type { OpencodeEvent, OpencodeMessage, TurnClient } from '../../../src/index.js'
+import type {
+  EventsOptions,
+  OpencodeEvent,
+  OpencodeMessage,
+  PromptInput,
+  TurnClient,
+} from '../../../src/index.js'
 import { AbortError, SessionNotFoundError } from '../../../src/index.js'
 
 /** A scripted step of the fake stream: an event, or code to run at that point. */
@@ -17,7 +23,7 @@ export class FakeTurnClient implements TurnClient {
   /** Messages after the prompt; a function gets the poll number (1-based). */
   after: OpencodeMessage[] | ((poll: number) => OpencodeMessage[]) = []
   steps: StreamStep[] = []
-  /** Reconnect (and call onSubscribed again) right after subscribing. */
+  /** Reconnect right after subscribing (the prompt must not be re-sent). */
   reconnect = false
   /** Thrown by the prompt POST. */
   promptError: unknown
@@ -47,13 +53,9 @@ export class FakeTurnClient implements TurnClient {
     return typeof this.after === 'function' ? this.after(this.polls) : this.after
   }
 
-  async sendMessageAsync(
-    sessionId: string,
-    text: string,
-    options: { agent?: string; system?: string } = {},
-  ): Promise<void> {
+  async prompt(sessionId: string, input: PromptInput): Promise<void> {
     this.log.push('prompt')
-    this.prompts.push({ sessionId, text, agent: options.agent, system: options.system })
+    this.prompts.push({ sessionId, text: input.text, agent: input.agent, system: input.system })
     if (this.promptError) throw this.promptError
     if (this.missing.has(sessionId)) throw new SessionNotFoundError('Session not found', { status: 404 })
   }
@@ -64,24 +66,18 @@ export class FakeTurnClient implements TurnClient {
     return true
   }
 
-  async streamEvents(
-    options: Parameters<TurnClient['streamEvents']>[0],
-    onEvent: (event: OpencodeEvent) => void | Promise<void>,
-  ): Promise<void> {
+  /** Like `Client.events`: subscribe, run `onceConnected` once, then the scripted steps. */
+  async *events(_sessionId: string, options: EventsOptions = {}): AsyncIterable<OpencodeEvent> {
     this.log.push('sse_ready')
-    await options.onSubscribed?.()
-    if (this.reconnect) {
-      this.log.push('sse_reconnected')
-      await options.onSubscribed?.()
-    }
+    await options.onceConnected?.()
+    if (this.reconnect) this.log.push('sse_reconnected') // a new connection never runs onceConnected again
     for (const step of this.steps) {
       if (options.signal?.aborted) throw new AbortError('The event stream was aborted')
       if (typeof step === 'function') {
         await step()
         continue
       }
-      await options.onActivityTick?.(step)
-      await onEvent(step)
+      yield step
     }
     if (options.signal?.aborted) throw new AbortError('The event stream was aborted')
     if (this.streamError) throw this.streamError
