@@ -74,6 +74,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 600_000,
+          // Both the pack test and the rehearsal run the packages' prepack (a build when stale).
+          fileParallelism: false,
         },
       },
       // The runnable examples, driven like a user would (a browser, a job queue).

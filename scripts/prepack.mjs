@@ -4,20 +4,20 @@
 // its sources, then copies the repository's LICENSE into it (npm ships a package's LICENSE file
 // whatever its `files` say). Runs in the package's directory; `--check` only reports staleness.
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 const packageDir = process.cwd()
 const repo = resolve(packageDir, '..', '..')
 const { name } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'))
 
-/** mtimes of every file under `path` (a file or a directory; missing: none). */
-function mtimes(path) {
+/** Every file under `path` (a file or a directory; missing: none). */
+function files(path) {
   if (!existsSync(path)) return []
-  const stat = statSync(path)
-  if (!stat.isDirectory()) return [stat.mtimeMs]
-  return readdirSync(path).flatMap((entry) => mtimes(join(path, entry)))
+  if (!statSync(path).isDirectory()) return [path]
+  return readdirSync(path).flatMap((entry) => files(join(path, entry)))
 }
+const mtimes = (path) => files(path).map((file) => statSync(file).mtimeMs)
 
 /** What the build reads (turbo.json's build inputs, plus the shared compiler options). */
 const inputs = ['src', 'tsup.config.ts', 'tsconfig.json', join('..', '..', 'tsconfig.base.json')].flatMap(
@@ -46,5 +46,9 @@ if (stale) {
     { cwd: repo, stdio: 'inherit' },
   )
   if (built.status !== 0) process.exit(built.status ?? 1)
+  // turbo may have restored dist from its cache with the old mtimes: it matches the sources (turbo
+  // hashed them), so date it now for the next check.
+  const now = new Date()
+  for (const file of files(join(packageDir, 'dist'))) utimesSync(file, now, now)
 }
 copyFileSync(join(repo, 'LICENSE'), join(packageDir, 'LICENSE'))

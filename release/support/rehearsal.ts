@@ -133,15 +133,16 @@ export interface Published {
   tags: string[]
 }
 
-/** The dist of every package is at least as new as its sources (else the copy would rebuild). */
-export function staleBuilds(): string[] {
-  return workspacePackages()
-    .filter(
-      (p) =>
-        run(process.execPath, [join(repo, 'scripts', 'prepack.mjs'), '--check'], { cwd: join(repo, p.dir) })
-          .status !== 0,
-    )
-    .map((p) => p.manifest.name)
+/**
+ * Every package's `prepack` in the checkout: builds what is stale (turbo's cache makes that
+ * seconds) and copies the LICENSE, so the copy's own `prepack`s find fresh builds.
+ */
+export function prepackAll(): void {
+  for (const p of workspacePackages())
+    mustRun(process.execPath, [join(repo, 'scripts', 'prepack.mjs')], {
+      cwd: join(repo, p.dir),
+      timeoutMs: 600_000,
+    })
 }
 
 /**

@@ -30,9 +30,9 @@ import {
   type FreshProject,
   installedVersion,
   type Published,
+  prepackAll,
   run,
   runAsync,
-  staleBuilds,
   userEnv,
   versionAndPublish,
 } from '../support/rehearsal.js'
@@ -63,8 +63,7 @@ async function timed<T>(name: string, step: () => T | Promise<T>): Promise<T> {
 }
 
 beforeAll(async () => {
-  const stale = staleBuilds()
-  if (stale.length > 0) throw new Error(`build first (\`npm run build\`; npm test does): ${stale.join(', ')}`)
+  await timed('prepack', prepackAll)
   work = mkdtempSync(join(tmpdir(), 'opencode-kit-release-'))
   registry = await timed('registry start', startLocalRegistry)
   const copy = join(work, 'repo')
