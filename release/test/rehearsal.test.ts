@@ -193,21 +193,29 @@ describe('a fresh project outside the repository', () => {
     expect(existsSync(join(project.dir, 'out', 'turn.cjs'))).toBe(true)
   })
 
-  it.each(['turn.mjs', 'turn.cjs'])('runs a turn against the stand-in: %s', async (file) => {
-    const result = await runAsync(process.execPath, [join('out', file)], {
-      cwd: project.dir,
-      env: userEnv({
-        DATABASE_URL: database!.url,
-        OPENCODE_URL: standIn!.url,
-        ARTIFACTS_DIR: join(project.dir, 'artifacts'),
-      }),
-      timeoutMs: 60_000,
-    })
-    expect(result.status, result.output).toBe(0)
-    const line = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}')
-    expect(line).toMatchObject({ status: 'completed', files: ['notes.md'] })
-    expect(line.content).toMatch(/^Noted: Take a note: (ESM|CommonJS) works$/)
-  })
+  it.each(['turn.mjs', 'turn.cjs'])(
+    'runs a turn (kit, startTurn, for await over events, result union) against the stand-in: %s',
+    async (file) => {
+      const result = await runAsync(process.execPath, [join('out', file)], {
+        cwd: project.dir,
+        env: userEnv({
+          DATABASE_URL: database!.url,
+          OPENCODE_URL: standIn!.url,
+          ARTIFACTS_DIR: join(project.dir, 'artifacts'),
+        }),
+        timeoutMs: 60_000,
+      })
+      expect(result.status, result.output).toBe(0)
+      const line = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}')
+      expect(line).toMatchObject({ status: 'completed', files: ['notes.md'] })
+      expect(line.content).toMatch(/^Noted: Take a note: (ESM|CommonJS) works$/)
+      expect(line.cost).toBeGreaterThanOrEqual(0)
+      // The turn's events, iterated with for await: start first, finish last, the text in between.
+      expect(line.types[0]).toBe('start')
+      expect(line.types.at(-1)).toBe('finish')
+      expect(line.types).toContain('text-delta')
+    },
+  )
 })
 
 describe('the quickstarts, followed as written', () => {
