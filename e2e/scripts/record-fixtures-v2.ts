@@ -224,7 +224,6 @@ async function record(baseUrl: string, directory: string, scenario: Scenario) {
     ])
     if (event === null) throw new Error('/api/event ended')
     if (event !== 'tick') {
-      if (process.env.DEBUG) console.error(event.type, JSON.stringify(event.data).slice(0, 200))
       if (event.data?.sessionID !== sessionId) continue
       liveEvents.push(event)
       if (event.durable) lastSeq = Math.max(lastSeq, event.durable.seq)
@@ -257,8 +256,6 @@ async function record(baseUrl: string, directory: string, scenario: Scenario) {
       })) as V2Event[]
     lastSeq = Math.max(lastSeq, logged.at(-1)?.durable?.seq ?? 0)
     activeSamples.push({ afterSeq: lastSeq, active: running })
-    if (process.env.DEBUG)
-      console.error('ACTIVE', running, logged.map((e) => e.type.replace('session.next.', '')).join(','))
     // A rejected permission ends the run with a failed tool and no step event: "not running after
     // the prompt was promoted" is the end.
     if (!running && logged.some((e) => e.type === 'session.next.prompted')) break

@@ -44,7 +44,9 @@ describe.each(E2E_DATABASES)('Turn against real opencode, knex on %s', (database
   beforeAll(async () => {
     server = await startRealOpencode({ slowDelayMs: 150 })
     db = await openTurnDatabase(databaseName)
-    client = new CountingClient({ baseUrl: server.url })
+    // The legacy API here (a 1.18 server offers both; api: 'auto' would pick v2): the v2 transport's
+    // scenarios are in transportV2.test.ts.
+    client = new CountingClient({ baseUrl: server.url, api: 'v1' })
   }, 60_000)
   /** The app's kit; each test turn gets its own, so its trace holds only that turn's events. */
   const kitFor = (trace: [string, Record<string, unknown>][], permissions?: PermissionRule[]): OpencodeKit =>

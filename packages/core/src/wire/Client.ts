@@ -30,14 +30,19 @@ import {
   type PermissionRule,
 } from './types.js'
 import { LegacyEventFeed } from './v1/LegacyEventFeed.js'
+import { type ApiProbe, type OpencodeApi, probeApi } from './v2/probeApi.js'
+import { V2Client, type V2Http } from './v2/V2Client.js'
 import type {
   CallOptions,
   CreateSessionInput,
   EventDeadlines,
   EventsOptions,
   MalformedFrame,
+  PermissionReply,
   PromptInput,
   PromptOptions,
+  QuestionReject,
+  QuestionReply,
   StreamEventsOptions,
   WireClient,
 } from './WireClient.js'
@@ -83,6 +88,13 @@ export interface ClientOptions {
    * `node:diagnostics_channel` as `opencode.<name>`. What it returns is ignored. Default: none.
    */
   onTrace?: TraceHook
+  /**
+   * Which of the server's APIs to speak. `'auto'` (default): on first use, probe the server (two
+   * cheap GETs, see {@link probeApi}) and speak OpenCode 2.0's `/api/*` when it is offered, else the
+   * legacy routes; a server with neither fails with {@link UnsupportedServerError}. `'v1'` / `'v2'`
+   * force one without probing (see {@link V2Client} for what differs).
+   */
+  api?: 'auto' | OpencodeApi
 }
 
 /** Options of {@link Client.stream}: the prompt's options, the stream's deadlines, an observer. */
@@ -145,6 +157,10 @@ export class Client implements WireClient {
   /** The event subscriptions open now, one per clock (see {@link Client.events}). */
   private readonly hubs = new Map<Clock, EventHub>()
   private legacyFeed: LegacyEventFeed | undefined
+  /** What the probe learned about the server (set after the first call in `api: 'auto'` mode). */
+  probe: ApiProbe | undefined
+  private selection: Promise<OpencodeApi> | undefined
+  private v2Transport: V2Client | undefined
 
   /** A client for one OpenCode server; nothing is sent until a method is called. */
   constructor(options: ClientOptions = {}) {
@@ -158,8 +174,42 @@ export class Client implements WireClient {
 
   // ── sessions ────────────────────────────────────────────────────────────────────────────────
 
-  /** `POST /session`. */
-  createSession(input: CreateSessionInput = {}, options: CallOptions = {}): Promise<OpencodeSession> {
+  /**
+   * The API this client speaks: the forced one, or (`api: 'auto'`) the probe's choice, probed once.
+   *
+   * @example
+   * ```ts
+   * const client = new Client({ baseUrl: 'http://127.0.0.1:4096' })
+   * console.log(await client.api(), client.probe?.version) // 'v2' '1.18.33'
+   * ```
+   */
+  api(options: CallOptions = {}): Promise<OpencodeApi> {
+    const forced = this.options.api
+    if (forced === 'v1' || forced === 'v2') return Promise.resolve(forced)
+    this.selection ??= probeApi((path) => this.probeGet(path, options)).then(
+      (probe) => {
+        this.probe = probe
+        return probe.api
+      },
+      (error: unknown) => {
+        this.selection = undefined // a failed probe (server down) is retried by the next call
+        throw error
+      },
+    )
+    return this.selection
+  }
+
+  /** The v2 transport when this client speaks v2, else undefined. */
+  private async v2(options: CallOptions = {}): Promise<V2Client | undefined> {
+    if ((await this.api(options)) !== 'v2') return undefined
+    this.v2Transport ??= new V2Client(this.v2Http())
+    return this.v2Transport
+  }
+
+  /** `POST /session` (v2: `POST /api/session`). */
+  async createSession(input: CreateSessionInput = {}, options: CallOptions = {}): Promise<OpencodeSession> {
+    const v2 = await this.v2(options)
+    if (v2) return v2.createSession(input, options)
     const [providerID, ...model] = input.model?.split('/') ?? []
     return this.request('POST', '/session', {
       ...options,
@@ -175,8 +225,10 @@ export class Client implements WireClient {
     }) as Promise<OpencodeSession>
   }
 
-  /** `GET /session/:id`. */
-  getSession(id: string, options: CallOptions = {}): Promise<OpencodeSession> {
+  /** `GET /session/:id` (v2: `GET /api/session/:id`). */
+  async getSession(id: string, options: CallOptions = {}): Promise<OpencodeSession> {
+    const v2 = await this.v2(options)
+    if (v2) return v2.getSession(id, options)
     return this.request('GET', `/session/${encodeURIComponent(id)}`, options) as Promise<OpencodeSession>
   }
 
@@ -209,13 +261,20 @@ export class Client implements WireClient {
     }) as Promise<OpencodeSession>
   }
 
-  /** `DELETE /session/:id`. */
-  deleteSession(id: string, options: CallOptions = {}): Promise<unknown> {
+  /** `DELETE /session/:id` (the v2 API has no delete route: both use this one). */
+  async deleteSession(id: string, options: CallOptions = {}): Promise<unknown> {
+    const v2 = await this.v2(options)
+    if (v2) return v2.deleteSession(id, options)
     return this.request('DELETE', `/session/${encodeURIComponent(id)}`, options)
   }
 
-  /** `POST /session/:id/abort` (the server answers `true` even for idle or unknown sessions). */
-  abortSession(id: string, options: CallOptions = {}): Promise<unknown> {
+  /**
+   * `POST /session/:id/abort` (the server answers `true` even for idle or unknown sessions); v2:
+   * `POST /api/session/:id/interrupt` (404 for an unknown session).
+   */
+  async abortSession(id: string, options: CallOptions = {}): Promise<unknown> {
+    const v2 = await this.v2(options)
+    if (v2) return v2.abortSession(id, options)
     return this.request('POST', `/session/${encodeURIComponent(id)}/abort`, { ...options, body: {} })
   }
 
@@ -243,32 +302,46 @@ export class Client implements WireClient {
     await this.sendMessageAsync(sessionId, text, options)
   }
 
-  /** @deprecated Use {@link Client.prompt}. `POST /session/:id/prompt_async`. */
+  /**
+   * @deprecated Use {@link Client.prompt}. `POST /session/:id/prompt_async` (v2:
+   * `POST /api/session/:id/prompt`, where the `messageId` is an idempotency key).
+   */
   async sendMessageAsync(sessionId: string, text: string, options: PromptOptions = {}): Promise<void> {
+    const v2 = await this.v2(options)
+    if (v2) return v2.prompt(sessionId, { ...options, text })
     await this.request('POST', `/session/${encodeURIComponent(sessionId)}/prompt_async`, {
       ...options,
       body: this.promptBody(text, options),
     })
   }
 
-  /** `GET /session/:id/message`: every message of the session, oldest first. */
+  /**
+   * `GET /session/:id/message`: every message of the session, oldest first (v2: every page of
+   * `GET /api/session/:id/message`, in the same `{info, parts}` shape).
+   */
   async getMessages(sessionId: string, options: CallOptions = {}): Promise<OpencodeMessage[]> {
+    const v2 = await this.v2(options)
+    if (v2) return v2.getMessages(sessionId, options)
     const messages = await this.request('GET', `/session/${encodeURIComponent(sessionId)}/message`, options)
     return Array.isArray(messages) ? (messages as OpencodeMessage[]) : []
   }
 
   // ── questions and permissions ───────────────────────────────────────────────────────────────
 
-  /** `POST /question/:id/reply`. */
-  replyQuestion(input: { requestId: string; answers: unknown }, options: CallOptions = {}): Promise<unknown> {
+  /** `POST /question/:id/reply` (v2: `POST /api/session/:sessionId/question/:id/reply`). */
+  async replyQuestion(input: QuestionReply, options: CallOptions = {}): Promise<unknown> {
+    const v2 = await this.v2(options)
+    if (v2) return v2.replyQuestion(input, options)
     return this.request('POST', `/question/${encodeURIComponent(input.requestId)}/reply`, {
       ...options,
       body: { answers: input.answers },
     })
   }
 
-  /** `POST /question/:id/reject`. */
-  rejectQuestion(input: { requestId: string }, options: CallOptions = {}): Promise<unknown> {
+  /** `POST /question/:id/reject` (v2: `POST /api/session/:sessionId/question/:id/reject`). */
+  async rejectQuestion(input: QuestionReject, options: CallOptions = {}): Promise<unknown> {
+    const v2 = await this.v2(options)
+    if (v2) return v2.rejectQuestion(input, options)
     return this.request('POST', `/question/${encodeURIComponent(input.requestId)}/reject`, {
       ...options,
       body: {},
@@ -281,11 +354,13 @@ export class Client implements WireClient {
     return Array.isArray(questions) ? (questions as JsonObject[]) : []
   }
 
-  /** `POST /permission/:id/reply` with `once`, `always` or `reject`. */
-  replyPermission(
-    input: { requestId: string; reply: 'once' | 'always' | 'reject'; message?: string },
-    options: CallOptions = {},
-  ): Promise<unknown> {
+  /**
+   * `POST /permission/:id/reply` with `once`, `always` or `reject` (v2:
+   * `POST /api/session/:sessionId/permission/:id/reply`).
+   */
+  async replyPermission(input: PermissionReply, options: CallOptions = {}): Promise<unknown> {
+    const v2 = await this.v2(options)
+    if (v2) return v2.replyPermission(input, options)
     return this.request('POST', `/permission/${encodeURIComponent(input.requestId)}/reply`, {
       ...options,
       body: { reply: input.reply, message: input.message },
@@ -334,7 +409,16 @@ export class Client implements WireClient {
    * console.log(reply.result.fullText)
    * ```
    */
-  events(sessionId: string, options: EventsOptions = {}): AsyncIterable<OpencodeEvent> {
+  async *events(
+    sessionId: string,
+    options: EventsOptions = {},
+  ): AsyncGenerator<OpencodeEvent, void, undefined> {
+    const v2 = await this.v2({ signal: options.signal })
+    if (v2) yield* v2.events(sessionId, options)
+    else yield* this.legacyEvents(sessionId, options)
+  }
+
+  private legacyEvents(sessionId: string, options: EventsOptions): AsyncIterable<OpencodeEvent> {
     const clock = options.clock ?? this.clock
     return new SessionStream(this.streamSettings(sessionId, options, clock), () => this.hubFor(clock))
   }
@@ -350,6 +434,28 @@ export class Client implements WireClient {
     options: StreamEventsOptions,
     onEvent: (event: OpencodeEvent) => void | Promise<void>,
   ): Promise<void> {
+    const v2 = await this.v2({ signal: options.signal })
+    if (v2) {
+      const reply = options.reply
+      for await (const event of v2.events(options.sessionId, {
+        signal: options.signal,
+        clock: options.clock,
+        reconnectDelayMs: options.reconnectDelayMs,
+        deadlines: {
+          overallMs: options.timeoutMs,
+          firstEventMs: options.firstEventTimeoutMs,
+          idleMs: options.idleStreamTimeoutMs,
+          readMs: options.readTimeoutMs,
+          connectMs: options.connectTimeoutMs,
+        },
+        blocked: reply ? () => reply.promptBlocked : undefined,
+        onceConnected: options.onSubscribed ? async () => Boolean(await options.onSubscribed?.()) : undefined,
+      })) {
+        await options.onActivityTick?.(event)
+        await onEvent(event)
+      }
+      return
+    }
     const clock = options.clock ?? this.clock
     const reply = options.reply
     const onSubscribed = options.onSubscribed
@@ -528,6 +634,61 @@ export class Client implements WireClient {
     }
   }
 
+  /** The plumbing of the v2 transport: this client's requests, with the directory as the header v2 reads. */
+  private v2Http(): V2Http {
+    const location = (): Record<string, string> =>
+      this.options.directory ? { 'x-opencode-directory': this.options.directory } : {}
+    return {
+      clock: this.clock,
+      request: (method, path, options = {}) =>
+        this.request(method, path, { ...options, scoped: false, headers: location() }),
+      open: (path, signal) =>
+        this.fetchImpl(this.url(path, false), {
+          headers: { ...this.headers(), ...location(), accept: 'text/event-stream' },
+          signal,
+        }),
+    }
+  }
+
+  /** One raw GET for the probe: status, content type and JSON body (HTML and errors are data here). */
+  private async probeGet(path: string, options: CallOptions) {
+    const headers: Record<string, string> = { ...this.headers(), accept: 'application/json' }
+    if (this.options.directory) headers['x-opencode-directory'] = this.options.directory
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 120_000
+    const timer = new AbortController()
+    const controller = new AbortController()
+    this.clock.sleep(timeoutMs, timer.signal).then(
+      () => controller.abort(),
+      () => {},
+    )
+    const onAbort = () => controller.abort(options.signal?.reason)
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      const response = await this.fetchImpl(this.url(path, false), { headers, signal: controller.signal })
+      const contentType = response.headers.get('content-type') ?? ''
+      const text = await readText(response, controller.signal)
+      let json: unknown
+      if (contentType.includes('json'))
+        try {
+          json = JSON.parse(text)
+        } catch {}
+      return { status: response.status, contentType, json }
+    } catch (error) {
+      if (options.signal?.aborted)
+        throw new AbortError(`GET ${path} was aborted`, { cause: options.signal.reason })
+      if (controller.signal.aborted) throw new TimeoutError(`GET ${path} timed out after ${timeoutMs} ms`)
+      throw new ConnectionError(
+        `Cannot reach OpenCode at ${this.baseUrl}: ${(error as Error)?.message ?? error}`,
+        {
+          cause: error,
+        },
+      )
+    } finally {
+      timer.abort()
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
   private headers(): Record<string, string> {
     const headers: Record<string, string> = { ...this.options.headers }
     const password = this.options.password ?? env('OPENCODE_SERVER_PASSWORD')
@@ -537,7 +698,10 @@ export class Client implements WireClient {
 
   private url(path: string, scoped: boolean): string {
     const url = new URL(this.base)
-    url.pathname = this.base.pathname.replace(/\/+$/, '') + path
+    // A path may carry its own query (the v2 routes page with `?after=…&limit=…`).
+    const [pathname = '', query] = path.split('?', 2)
+    url.pathname = this.base.pathname.replace(/\/+$/, '') + pathname
+    if (query) for (const [name, value] of new URLSearchParams(query)) url.searchParams.set(name, value)
     if (scoped && this.options.directory) url.searchParams.set('directory', this.options.directory)
     if (scoped && this.options.workspace) url.searchParams.set('workspace', this.options.workspace)
     return url.toString()
@@ -547,7 +711,7 @@ export class Client implements WireClient {
   private request(
     method: string,
     path: string,
-    options: CallOptions & { body?: unknown; scoped?: boolean } = {},
+    options: CallOptions & { body?: unknown; scoped?: boolean; headers?: Record<string, string> } = {},
   ): Promise<unknown> {
     trace(this.options.onTrace, 'request', { method, path }, this.options.onError)
     const startedAt = this.clock.now()
@@ -589,6 +753,7 @@ export class Client implements WireClient {
           method,
           headers: {
             ...this.headers(),
+            ...options.headers,
             accept: 'application/json',
             ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
           },

@@ -47,6 +47,12 @@ export interface PromptOptions extends CallOptions {
   system?: string
   /** Model variant (reasoning effort). */
   variant?: string
+  /**
+   * v2 API only: how the prompt joins a session that is already running — `queue` (the default
+   * here: it runs after the running turn, as every prompt does on the legacy API) or `steer`
+   * (folded into the running turn; the server's own default). Ignored by the legacy API.
+   */
+  delivery?: 'steer' | 'queue'
 }
 
 /** Input of {@link WireClient.prompt}: the prompt's text and everything else it sends. */
@@ -94,6 +100,12 @@ export interface EventsOptions {
   reconnectDelayMs?: number
   /** Time source for this stream's deadlines and delays (default: the client's). */
   clock?: Clock
+  /**
+   * v2 API only: resume after this position of the session's durable log (the `seq` of the last
+   * event seen). Missed events are replayed from the log before live ones, and the stream ends at
+   * once when the session no longer runs. The legacy API has no replay and ignores it.
+   */
+  afterSeq?: number
 }
 
 /** A skipped event-stream frame, as handed to `onMalformedFrame`. */
@@ -143,6 +155,36 @@ export interface StreamEventsOptions {
   onMalformedFrame?: (frame: MalformedFrame) => void
 }
 
+/** An answer to a permission request. */
+export interface PermissionReply {
+  /** The request's id (`per_…`). */
+  requestId: string
+  /** `once`, `always` or `reject`. */
+  reply: 'once' | 'always' | 'reject'
+  /** Told to the agent with a rejection. */
+  message?: string
+  /** The session that asked: the v2 API's routes name it (looked up when absent). Ignored by the legacy API. */
+  sessionId?: string
+}
+
+/** An answer to a question request. */
+export interface QuestionReply {
+  /** The request's id (`que_…`). */
+  requestId: string
+  /** One array of chosen labels per question. */
+  answers: unknown
+  /** The session that asked (see {@link PermissionReply.sessionId}). */
+  sessionId?: string
+}
+
+/** A rejected question request. */
+export interface QuestionReject {
+  /** The request's id (`que_…`). */
+  requestId: string
+  /** The session that asked (see {@link PermissionReply.sessionId}). */
+  sessionId?: string
+}
+
 /**
  * What the orchestration layer needs from an OpenCode server: depend on this type instead of the
  * `Client` class, and a test can pass a small fake (or another transport can stand behind it).
@@ -185,14 +227,11 @@ export interface WireClient {
    */
   events(sessionId: string, options?: EventsOptions): AsyncIterable<OpencodeEvent>
   /** `POST /permission/:id/reply` with `once`, `always` or `reject`. */
-  replyPermission(
-    input: { requestId: string; reply: 'once' | 'always' | 'reject'; message?: string },
-    options?: CallOptions,
-  ): Promise<unknown>
+  replyPermission(input: PermissionReply, options?: CallOptions): Promise<unknown>
   /** `POST /question/:id/reply`. */
-  replyQuestion(input: { requestId: string; answers: unknown }, options?: CallOptions): Promise<unknown>
+  replyQuestion(input: QuestionReply, options?: CallOptions): Promise<unknown>
   /** `POST /question/:id/reject`. */
-  rejectQuestion(input: { requestId: string }, options?: CallOptions): Promise<unknown>
+  rejectQuestion(input: QuestionReject, options?: CallOptions): Promise<unknown>
   /** @deprecated Use {@link WireClient.prompt}. */
   sendMessageAsync(sessionId: string, text: string, options?: PromptOptions): Promise<void>
   /** @deprecated Use {@link WireClient.events}. */

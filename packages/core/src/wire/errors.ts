@@ -36,6 +36,8 @@ export type OpencodeErrorCode =
   | 'not_found'
   | 'persistence'
   | 'empty_reply'
+  | 'unsupported_server'
+  | 'unsupported_feature'
 
 /** Options shared by every {@link OpencodeError} constructor. */
 export interface OpencodeErrorOptions {
@@ -155,4 +157,24 @@ export class UpstreamError extends OpencodeError {
     this.upstream = { name, message: upstreamMessage, statusCode, retryable }
     this.result = options.result
   }
+}
+
+/**
+ * The server speaks neither of OpenCode's APIs (the legacy routes nor `/api/*`), or the API forced
+ * with `new Client({ api })` is not there. `found` says what the probe saw.
+ */
+export class UnsupportedServerError extends OpencodeError {
+  override readonly code: OpencodeErrorCode = 'unsupported_server'
+  /** What the probe found (status codes and content types of the routes it tried). */
+  readonly found: string
+
+  constructor(message: string, options: OpencodeErrorOptions & { found: string }) {
+    super(message, options)
+    this.found = options.found
+  }
+}
+
+/** The server's API has no equivalent for what was asked (per-session permission rules on the v2 API). */
+export class UnsupportedFeatureError extends OpencodeError {
+  override readonly code: OpencodeErrorCode = 'unsupported_feature'
 }

@@ -12,4 +12,5 @@ export { DEFAULT_MAX_FRAME_SIZE, SseDecoder, type SseDecoderOptions, type SseFra
 export * from './Tracer.js'
 export type * from './types.js'
 export { isEventOfType } from './types.js'
+export * from './v2/index.js'
 export type * from './WireClient.js'

@@ -199,6 +199,11 @@ export interface EventProperties extends JsonObject {
 export interface EventOf<T extends string, P extends JsonObject = JsonObject> {
   /** `evt_…` on current servers. */
   id?: string
+  /**
+   * Position in the session's durable log (v2 API only): events derived from one durable event
+   * share its `seq`. Remember the last one to resume a stream after it (`events({ afterSeq })`).
+   */
+  seq?: number
   type: T
   properties: EventProperties & P
 }

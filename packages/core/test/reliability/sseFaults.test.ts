@@ -82,7 +82,7 @@ function flakyServer(cut: number, lost: number) {
 
 async function runFlakyTurn(cut: number, lost: number) {
   const server = flakyServer(cut, lost)
-  const client = new Client({ baseUrl: 'http://opencode.test', fetch: fetchImplOf(server) })
+  const client = new Client({ api: 'v1', baseUrl: 'http://opencode.test', fetch: fetchImplOf(server) })
   const records = new MemoryRecordPort()
   const subject = records.insert({ opencodeSessionId: fixture.sessionId })
   const messages = new MemoryMessagePort()

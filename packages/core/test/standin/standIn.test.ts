@@ -300,8 +300,8 @@ describe('OpencodeStandIn: directories (like the real server, an event stream ca
   // The event stream is read straight from the stand-in's handle(Request) → Response: MSW delivers
   // a raw fetch's open SSE body only on Node 20.
   it('a session lives in the directory it was created in; /event?directory= carries only that directory’s events', async () => {
-    const inA = new Client({ baseUrl: BASE, directory: '/srv/a' })
-    const inB = new Client({ baseUrl: BASE, directory: '/srv/b' })
+    const inA = new Client({ api: 'v1', baseUrl: BASE, directory: '/srv/a' })
+    const inB = new Client({ api: 'v1', baseUrl: BASE, directory: '/srv/b' })
     const a = await inA.createSession()
     const b = await inB.createSession()
     expect(a.directory).toBe('/srv/a')

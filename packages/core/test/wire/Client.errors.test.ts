@@ -22,7 +22,7 @@ afterAll(() => server.close())
 
 const answer = (response: () => Response | Promise<Response>) =>
   server.use(http.get(`${BASE}/session/ses_1`, response))
-const get = (client = new Client({ baseUrl: BASE })) => settle(client.getSession('ses_1'))
+const get = (client = new Client({ api: 'v1', baseUrl: BASE })) => settle(client.getSession('ses_1'))
 
 describe('Client response handling (wire-client §1)', () => {
   it('status 204 → empty object (prompt_async answers 204 with an empty body)', async () => {
@@ -37,7 +37,7 @@ describe('Client response handling (wire-client §1)', () => {
 
   it('status 2xx → the parsed JSON body (abort answers 200 true)', async () => {
     server.use(http.post(`${BASE}/session/ses_1/abort`, () => HttpResponse.json(true)))
-    expect(await new Client({ baseUrl: BASE }).abortSession('ses_1')).toBe(true)
+    expect(await new Client({ api: 'v1', baseUrl: BASE }).abortSession('ses_1')).toBe(true)
   })
 
   it('status 2xx with a non-JSON body → ServerError("Invalid JSON from OpenCode (HTTP n): <first 200 chars>")', async () => {
@@ -127,7 +127,7 @@ describe('Client response handling (wire-client §1)', () => {
   it('timeout → TimeoutError, driven by the injected clock (no real waiting)', async () => {
     answer(() => new Promise<never>(() => {}))
     const clock = new ManualClock()
-    const pending = get(new Client({ baseUrl: BASE, clock, timeoutMs: 5_000 }))
+    const pending = get(new Client({ api: 'v1', baseUrl: BASE, clock, timeoutMs: 5_000 }))
     await until(() => clock.pendingSleeps > 0, 'the request timer')
     await clock.advance(4_999)
     await clock.advance(1)
@@ -139,7 +139,9 @@ describe('Client response handling (wire-client §1)', () => {
   it('timeout: a per-call timeoutMs overrides the client default', async () => {
     answer(() => new Promise<never>(() => {}))
     const clock = new ManualClock()
-    const pending = settle(new Client({ baseUrl: BASE, clock }).getSession('ses_1', { timeoutMs: 10 }))
+    const pending = settle(
+      new Client({ api: 'v1', baseUrl: BASE, clock }).getSession('ses_1', { timeoutMs: 10 }),
+    )
     await until(() => clock.pendingSleeps > 0, 'the request timer')
     await clock.advance(10)
     expect(await pending).toBeInstanceOf(TimeoutError)
@@ -148,7 +150,7 @@ describe('Client response handling (wire-client §1)', () => {
   it('a finished request cancels its timer (no sleeper left on the clock)', async () => {
     answer(() => HttpResponse.json({ id: 'ses_1' }))
     const clock = new ManualClock()
-    await new Client({ baseUrl: BASE, clock }).getSession('ses_1')
+    await new Client({ api: 'v1', baseUrl: BASE, clock }).getSession('ses_1')
     expect(clock.pendingSleeps).toBe(0)
   })
 
@@ -157,6 +159,7 @@ describe('Client response handling (wire-client §1)', () => {
       cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
     })
     const client = new Client({
+      api: 'v1',
       baseUrl: 'http://127.0.0.1:1',
       fetch: async () => {
         throw refused
@@ -182,7 +185,7 @@ describe('Client response handling (wire-client §1)', () => {
     const controller = new AbortController()
     controller.abort(new Error('user left'))
     const error = await settle(
-      new Client({ baseUrl: BASE }).getSession('ses_1', { signal: controller.signal }),
+      new Client({ api: 'v1', baseUrl: BASE }).getSession('ses_1', { signal: controller.signal }),
     )
     expect(error).toBeInstanceOf(AbortError)
     expect(requests).toBe(0)
@@ -195,7 +198,9 @@ describe('Client response handling (wire-client §1)', () => {
       return new Promise<never>(() => {})
     })
     const controller = new AbortController()
-    const pending = settle(new Client({ baseUrl: BASE }).getSession('ses_1', { signal: controller.signal }))
+    const pending = settle(
+      new Client({ api: 'v1', baseUrl: BASE }).getSession('ses_1', { signal: controller.signal }),
+    )
     await until(() => reached, 'the request')
     controller.abort()
     expect(await pending).toMatchObject({ name: 'AbortError', code: 'aborted' })
@@ -215,7 +220,9 @@ describe('Client response handling (wire-client §1)', () => {
         ),
     )
     const controller = new AbortController()
-    const pending = settle(new Client({ baseUrl: BASE }).getSession('ses_1', { signal: controller.signal }))
+    const pending = settle(
+      new Client({ api: 'v1', baseUrl: BASE }).getSession('ses_1', { signal: controller.signal }),
+    )
     await until(() => started, 'the body')
     controller.abort()
     expect(await pending).toBeInstanceOf(AbortError)

@@ -39,14 +39,14 @@ const capture = (method: 'get' | 'post' | 'patch' | 'delete', path: string, answ
   return seen
 }
 
-const client = () => new Client({ baseUrl: BASE })
+const client = () => new Client({ api: 'v1', baseUrl: BASE })
 const deny: PermissionRule[] = [{ permission: '*', pattern: '*', action: 'deny' }]
 
 describe('Client construction (wire-client §1)', () => {
   it('construction: base URL defaults to OPENCODE_URL, else http://localhost:4096', () => {
-    expect(new Client().baseUrl).toBe('http://localhost:4096')
+    expect(new Client({ api: 'v1' }).baseUrl).toBe('http://localhost:4096')
     vi.stubEnv('OPENCODE_URL', 'http://opencode.internal:9000/')
-    expect(new Client().baseUrl).toBe('http://opencode.internal:9000')
+    expect(new Client({ api: 'v1' }).baseUrl).toBe('http://opencode.internal:9000')
   })
 
   it('construction: OPENCODE_SERVER_PASSWORD is sent as basic auth opencode:<password>', async () => {
@@ -65,13 +65,16 @@ describe('Client construction (wire-client §1)', () => {
 
   it('construction: extra headers are sent on every request', async () => {
     const seen = capture('get', '/session', () => HttpResponse.json([]))
-    await new Client({ baseUrl: BASE, headers: { 'x-proxy-auth': 'k' } }).listSessions()
+    await new Client({ api: 'v1', baseUrl: BASE, headers: { 'x-proxy-auth': 'k' } }).listSessions()
     expect(seen[0]?.headers.get('x-proxy-auth')).toBe('k')
   })
 
   it('construction: an injected fetch is used for every call', async () => {
     const fetch = vi.fn(async () => Response.json({ healthy: true, version: 'x' }))
-    expect(await new Client({ baseUrl: BASE, fetch }).health()).toEqual({ healthy: true, version: 'x' })
+    expect(await new Client({ api: 'v1', baseUrl: BASE, fetch }).health()).toEqual({
+      healthy: true,
+      version: 'x',
+    })
     expect(fetch).toHaveBeenCalledOnce()
   })
 })
@@ -221,7 +224,7 @@ describe('Client methods (wire-client §1 table)', () => {
     const seen = capture('get', '/global/health', () =>
       HttpResponse.json({ healthy: true, version: '1.18.33' }),
     )
-    const scoped = new Client({ baseUrl: BASE, directory: '/srv/x', workspace: 'w' })
+    const scoped = new Client({ api: 'v1', baseUrl: BASE, directory: '/srv/x', workspace: 'w' })
     expect(await scoped.health()).toEqual({ healthy: true, version: '1.18.33' })
     expect(seen[0]?.url.search).toBe('')
   })
@@ -301,6 +304,7 @@ describe('Client methods (wire-client §1 table)', () => {
     diagnostics_channel.subscribe('opencode.request', listener)
     try {
       await new Client({
+        api: 'v1',
         baseUrl: BASE,
         directory: '/d',
         onTrace: (name, payload) => seen.push([name, payload]),

@@ -56,7 +56,7 @@ describe('Client (wire-client §1)', () => {
         return HttpResponse.json({ id: 'ses_1' })
       }),
     )
-    const client = new Client({ baseUrl: BASE })
+    const client = new Client({ api: 'v1', baseUrl: BASE })
     const session = await client.createSession({
       title: 'T',
       permissions: [{ permission: '*', pattern: '*', action: 'deny' }],
@@ -80,7 +80,7 @@ describe('Client (wire-client §1)', () => {
         return new HttpResponse(null, { status: 204 })
       }),
     )
-    await new Client({ baseUrl: BASE }).sendMessageAsync('ses_1', 'hi', {
+    await new Client({ api: 'v1', baseUrl: BASE }).sendMessageAsync('ses_1', 'hi', {
       agent: 'build',
       system: 'be brief',
     })
@@ -99,7 +99,7 @@ describe('Client (wire-client §1)', () => {
         return HttpResponse.json({ healthy: true })
       }),
     )
-    const client = new Client({ baseUrl: BASE, directory: '/srv/sandbox', workspace: 'w1' })
+    const client = new Client({ api: 'v1', baseUrl: BASE, directory: '/srv/sandbox', workspace: 'w1' })
     await client.listSessions()
     await client.health()
     expect(urls).toEqual([`${BASE}/session?directory=%2Fsrv%2Fsandbox&workspace=w1`, `${BASE}/global/health`])
@@ -113,7 +113,7 @@ describe('Client (wire-client §1)', () => {
         return HttpResponse.json({ healthy: true })
       }),
     )
-    await new Client({ baseUrl: BASE, password: 's3cret' }).health()
+    await new Client({ api: 'v1', baseUrl: BASE, password: 's3cret' }).health()
     expect(auth).toBe(`Basic ${btoa('opencode:s3cret')}`)
   })
 
@@ -130,7 +130,7 @@ describe('Client (wire-client §1)', () => {
     [503, { data: { message: 'overloaded' } }, ServerError, 'overloaded'],
   ])('HTTP %i maps to the typed error with status, body and message', async (status, body, type, message) => {
     server.use(http.get(`${BASE}/session/ses_x`, () => HttpResponse.json(body, { status })))
-    const error = await new Client({ baseUrl: BASE }).getSession('ses_x').catch((e: unknown) => e)
+    const error = await new Client({ api: 'v1', baseUrl: BASE }).getSession('ses_x').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(type)
     expect(error).toMatchObject({ status, body, message })
   })
@@ -139,7 +139,9 @@ describe('Client (wire-client §1)', () => {
     server.use(
       http.get(`${BASE}/session`, () => new HttpResponse(`<html>${'x'.repeat(300)}`, { status: 200 })),
     )
-    const error = (await new Client({ baseUrl: BASE }).listSessions().catch((e: unknown) => e)) as ServerError
+    const error = (await new Client({ api: 'v1', baseUrl: BASE })
+      .listSessions()
+      .catch((e: unknown) => e)) as ServerError
     expect(error).toBeInstanceOf(ServerError)
     expect(error.message).toBe(`Invalid JSON from OpenCode (HTTP 200): <html>${'x'.repeat(194)}`)
   })
@@ -148,7 +150,7 @@ describe('Client (wire-client §1)', () => {
     server.use(
       http.get(`${BASE}/session`, () => new HttpResponse('upstream gateway exploded', { status: 502 })),
     )
-    await expect(new Client({ baseUrl: BASE }).listSessions()).rejects.toMatchObject({
+    await expect(new Client({ api: 'v1', baseUrl: BASE }).listSessions()).rejects.toMatchObject({
       name: 'ServerError',
       status: 502,
       message: 'upstream gateway exploded',
@@ -156,22 +158,22 @@ describe('Client (wire-client §1)', () => {
   })
 
   it('connection refused → ConnectionError', async () => {
-    const client = new Client({ baseUrl: 'http://127.0.0.1:1' })
+    const client = new Client({ api: 'v1', baseUrl: 'http://127.0.0.1:1' })
     server.use(http.get('http://127.0.0.1:1/session', () => HttpResponse.error()))
     await expect(client.listSessions()).rejects.toBeInstanceOf(ConnectionError)
   })
 
   it('a request slower than timeoutMs → TimeoutError', async () => {
     server.use(http.get(`${BASE}/session`, () => new Promise<never>(() => {})))
-    await expect(new Client({ baseUrl: BASE, timeoutMs: 20 }).listSessions()).rejects.toBeInstanceOf(
-      TimeoutError,
-    )
+    await expect(
+      new Client({ api: 'v1', baseUrl: BASE, timeoutMs: 20 }).listSessions(),
+    ).rejects.toBeInstanceOf(TimeoutError)
   })
 
   it('an aborted signal → AbortError', async () => {
     server.use(http.get(`${BASE}/session`, () => new Promise<never>(() => {})))
     const controller = new AbortController()
-    const pending = new Client({ baseUrl: BASE }).listSessions({ signal: controller.signal })
+    const pending = new Client({ api: 'v1', baseUrl: BASE }).listSessions({ signal: controller.signal })
     controller.abort()
     await expect(pending).rejects.toBeInstanceOf(AbortError)
   })
@@ -180,6 +182,7 @@ describe('Client (wire-client §1)', () => {
     const seen: unknown[] = []
     server.use(http.delete(`${BASE}/session/ses_1`, () => HttpResponse.json(true)))
     await new Client({
+      api: 'v1',
       baseUrl: BASE,
       onTrace: (name, payload) => seen.push([`opencode.${name}`, payload]),
     }).deleteSession('ses_1')
@@ -193,7 +196,7 @@ describe('Client (wire-client §1)', () => {
       http.get(`${BASE}/session/ses_1/message`, () => HttpResponse.json({})),
       http.get(`${BASE}/question`, () => HttpResponse.json({ nope: true })),
     )
-    const client = new Client({ baseUrl: BASE })
+    const client = new Client({ api: 'v1', baseUrl: BASE })
     expect(await client.getMessages('ses_1')).toEqual([])
     expect(await client.listQuestions()).toEqual([])
   })
@@ -214,7 +217,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
     )
     const order: string[] = []
     const reply = new Reply()
-    await new Client({ baseUrl: BASE }).streamEvents(
+    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
       {
         sessionId: 'ses_1',
         onSubscribed: () => order.push('subscribed'),
@@ -237,7 +240,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
       ),
     )
     const events: string[] = []
-    await new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => {
+    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => {
       events.push(e.type)
     })
     expect(events).toEqual(['server.connected', 'session.idle'])
@@ -255,7 +258,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
     )
     const onSubscribed = vi.fn(() => true)
     const reply = new Reply()
-    await new Client({ baseUrl: BASE }).streamEvents(
+    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
       { sessionId: 'ses_1', onSubscribed, reconnectDelayMs: 0 },
       (e) => reply.apply(e),
     )
@@ -298,10 +301,13 @@ describe('Client.streamEvents (wire-client §2)', () => {
       }),
     )
     const reply = new Reply()
-    await new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1', reconnectDelayMs: 0 }, (e) => {
-      reply.apply(e)
-      if (e.type === 'message.part.delta') sawFirstDelta()
-    })
+    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+      { sessionId: 'ses_1', reconnectDelayMs: 0 },
+      (e) => {
+        reply.apply(e)
+        if (e.type === 'message.part.delta') sawFirstDelta()
+      },
+    )
     expect(connections).toBe(2)
     expect(reply.result.fullText).toBe('ab')
   })
@@ -314,7 +320,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
     )
     const reports: unknown[] = []
     const reply = new Reply()
-    await new Client({ baseUrl: BASE, onError: (error) => reports.push(error) }).streamEvents(
+    await new Client({ api: 'v1', baseUrl: BASE, onError: (error) => reports.push(error) }).streamEvents(
       { sessionId: 'ses_1' },
       (e) => reply.apply(e),
     )
@@ -326,14 +332,17 @@ describe('Client.streamEvents (wire-client §2)', () => {
   it('a frame over the cap fails the stream with FrameTooLargeError', async () => {
     server.use(http.get(`${BASE}/event`, () => sse([frame(connected), `data: ${'z'.repeat(5000)}\n\n`])))
     await expect(
-      new Client({ baseUrl: BASE, maxFrameSize: 1000 }).streamEvents({ sessionId: 'ses_1' }, () => {}),
+      new Client({ api: 'v1', baseUrl: BASE, maxFrameSize: 1000 }).streamEvents(
+        { sessionId: 'ses_1' },
+        () => {},
+      ),
     ).rejects.toBeInstanceOf(FrameTooLargeError)
   })
 
   it('a non-2xx event stream → ServerError (not retried)', async () => {
     server.use(http.get(`${BASE}/event`, () => new HttpResponse('nope', { status: 503 })))
     await expect(
-      new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, () => {}),
+      new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, () => {}),
     ).rejects.toBeInstanceOf(ServerError)
   })
 
@@ -341,7 +350,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
     server.use(http.get(`${BASE}/event`, () => sse([frame(connected)])))
     const boom = new SessionNotFoundError('gone')
     await expect(
-      new Client({ baseUrl: BASE }).streamEvents(
+      new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
         {
           sessionId: 'ses_1',
           onSubscribed: () => {
@@ -357,7 +366,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
     server.use(http.get(`${BASE}/event`, () => sse([frame(connected), frame(delta('ses_1', 'x'))])))
     const boom = new Error('callback failed')
     await expect(
-      new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => {
+      new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => {
         if (e.type === 'message.part.delta') throw boom
       }),
     ).rejects.toBe(boom)
@@ -391,7 +400,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
   it('no session event before firstEventTimeoutMs → StaleSessionError (manual clock, no real waiting)', async () => {
     openStream([frame(connected), frame({ type: 'server.heartbeat', properties: {} })])
     const clock = new ManualClock()
-    const stream = new Client({ baseUrl: BASE, clock }).streamEvents(
+    const stream = new Client({ api: 'v1', baseUrl: BASE, clock }).streamEvents(
       { sessionId: 'ses_1', firstEventTimeoutMs: 5_000 },
       () => {},
     )
@@ -409,7 +418,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
     openStream([frame(connected), frame(ask)])
     const clock = new ManualClock()
     const reply = new Reply({ clock })
-    const stream = new Client({ baseUrl: BASE, clock }).streamEvents(
+    const stream = new Client({ api: 'v1', baseUrl: BASE, clock }).streamEvents(
       { sessionId: 'ses_1', timeoutMs: 1_000, reply },
       (e) => reply.apply(e),
     )
@@ -428,7 +437,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
   it('aborting the signal ends the stream with AbortError', async () => {
     openStream([frame(connected)])
     const controller = new AbortController()
-    const stream = new Client({ baseUrl: BASE }).streamEvents(
+    const stream = new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
       { sessionId: 'ses_1', signal: controller.signal },
       () => {},
     )
@@ -456,7 +465,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
       ),
     )
     const deltas: string[] = []
-    const result = await new Client({ baseUrl: BASE }).stream('ses_1', 'hello', {}, ({ delta }) =>
+    const result = await new Client({ api: 'v1', baseUrl: BASE }).stream('ses_1', 'hello', {}, ({ delta }) =>
       deltas.push(delta),
     )
     expect(prompts).toBe(1)
@@ -472,7 +481,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
       ),
     )
     const reply = new Reply()
-    await new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => reply.apply(e))
+    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => reply.apply(e))
     expect(reply.result.fullText).toBe('ok')
   })
 })

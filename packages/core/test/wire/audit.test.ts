@@ -80,7 +80,7 @@ describe('issue 15 #2 and #10: the final merge never throws away what was stream
     ['an assistant message without parts yet (a slow save)', [userMessage('hi'), assistantMessage([])]],
   ])('#2 a todo was streamed and the final poll has %s: the streamed text stands', async (_what, polled) => {
     serveTurn(chunks, () => HttpResponse.json(polled))
-    const result = await new Client({ baseUrl: BASE }).stream(S, 'hi')
+    const result = await new Client({ api: 'v1', baseUrl: BASE }).stream(S, 'hi')
     expect(result.fullText).toBe('Hello world')
     expect(result.parts.map((p) => p.type)).toEqual(['text', 'tool'])
   })
@@ -122,7 +122,11 @@ describe('issue 15 #3: a base URL with a path and a query string', () => {
         return sse([frame(connected), frame(idle())])
       }),
     )
-    const client = new Client({ baseUrl: `${BASE}/proxy/opencode/?token=abc`, directory: '/srv/a' })
+    const client = new Client({
+      api: 'v1',
+      baseUrl: `${BASE}/proxy/opencode/?token=abc`,
+      directory: '/srv/a',
+    })
     await client.getMessages(S)
     await collect(client.events(S))
     expect(urls).toEqual([
@@ -184,7 +188,7 @@ describe('issue 15 #7: configuration errors are typed', () => {
   it.each(['localhost:4096', 'not a url', 'ftp://host/x', ''])(
     'base URL %j → InvalidArgumentError in the constructor',
     (baseUrl) => {
-      expect(() => new Client({ baseUrl })).toThrow(InvalidArgumentError)
+      expect(() => new Client({ api: 'v1', baseUrl })).toThrow(InvalidArgumentError)
     },
   )
 
@@ -199,7 +203,7 @@ describe('issue 15 #7: configuration errors are typed', () => {
         return HttpResponse.json([])
       }),
     )
-    await new Client({ baseUrl: BASE, password }).listSessions()
+    await new Client({ api: 'v1', baseUrl: BASE, password }).listSessions()
     expect(header).toBe(`Basic ${Buffer.from(`opencode:${password}`, 'utf8').toString('base64')}`)
   })
 })
@@ -228,9 +232,9 @@ describe('issue 15 #8: huge or infinite timeouts', () => {
         return HttpResponse.json([])
       }),
     )
-    expect(await new Client({ baseUrl: BASE, timeoutMs: Number.POSITIVE_INFINITY }).listSessions()).toEqual(
-      [],
-    )
+    expect(
+      await new Client({ api: 'v1', baseUrl: BASE, timeoutMs: Number.POSITIVE_INFINITY }).listSessions(),
+    ).toEqual([])
   })
 
   it('Infinity deadlines on a quiet stream: no wake-up storm', async () => {
@@ -240,7 +244,7 @@ describe('issue 15 #8: huge or infinite timeouts', () => {
     const seen: string[] = []
     const done = settle(
       (async () => {
-        for await (const event of new Client({ baseUrl: BASE }).events(S, {
+        for await (const event of new Client({ api: 'v1', baseUrl: BASE }).events(S, {
           signal: controller.signal,
           deadlines: {
             overallMs: Number.POSITIVE_INFINITY,
@@ -275,9 +279,10 @@ describe('issue 15 #9: a trace hook never changes a call’s result', () => {
     const unhandled = vi.fn()
     process.on('unhandledRejection', unhandled)
     try {
-      const returning = new Client({ baseUrl: BASE, onTrace: () => 'replaced', onError: () => {} })
+      const returning = new Client({ api: 'v1', baseUrl: BASE, onTrace: () => 'replaced', onError: () => {} })
       expect(await returning.deleteSession(S)).toBe(true)
       const throwing = new Client({
+        api: 'v1',
         baseUrl: BASE,
         onError: () => {},
         onTrace: () => {
@@ -286,6 +291,7 @@ describe('issue 15 #9: a trace hook never changes a call’s result', () => {
       })
       expect(await throwing.deleteSession(S)).toBe(true)
       const rejecting = new Client({
+        api: 'v1',
         baseUrl: BASE,
         onError: () => {},
         onTrace: async () => Promise.reject(new Error('no')),
@@ -306,7 +312,7 @@ describe('issue 15 #11: smaller differences from the reference', () => {
         sse([frame(connected), frame(ev('session.status', { status: 'idle' })), frame(delta('after'))]),
       ),
     )
-    const seen = await collect(new Client({ baseUrl: BASE }).events(S))
+    const seen = await collect(new Client({ api: 'v1', baseUrl: BASE }).events(S))
     expect(seen.map((e) => e.type)).toEqual(['server.connected', 'session.status'])
   })
 
@@ -329,14 +335,14 @@ describe('issue 15 #11: smaller differences from the reference', () => {
 
   it('a 3xx that was not followed reports "Unexpected response: 304"', async () => {
     server.use(http.get(`${BASE}/session`, () => new HttpResponse(null, { status: 304 })))
-    const error = await settle(new Client({ baseUrl: BASE }).listSessions())
+    const error = await settle(new Client({ api: 'v1', baseUrl: BASE }).listSessions())
     expect(error).toBeInstanceOf(OpencodeError)
     expect(error).toMatchObject({ status: 304, message: 'GET /session: Unexpected response: 304' })
   })
 
   it('a JSON-string 4xx body becomes the error message', async () => {
     server.use(http.get(`${BASE}/session`, () => HttpResponse.json('Invalid session id', { status: 400 })))
-    expect(await settle(new Client({ baseUrl: BASE }).listSessions())).toMatchObject({
+    expect(await settle(new Client({ api: 'v1', baseUrl: BASE }).listSessions())).toMatchObject({
       code: 'bad_request',
       message: 'Invalid session id',
     })

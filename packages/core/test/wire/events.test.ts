@@ -54,7 +54,7 @@ describe('Client.events', () => {
         frame(delta('after')),
       ]),
     )
-    const seen = await collect(new Client({ baseUrl: BASE }).events('ses_1'))
+    const seen = await collect(new Client({ api: 'v1', baseUrl: BASE }).events('ses_1'))
     expect(seen.map((e) => e.properties.delta ?? e.type)).toEqual([
       'server.connected',
       'server.heartbeat',
@@ -73,7 +73,7 @@ describe('Client.events', () => {
       order.push('prompt')
     })
     const reply = new Reply()
-    for await (const event of new Client({ baseUrl: BASE }).events('ses_1', {
+    for await (const event of new Client({ api: 'v1', baseUrl: BASE }).events('ses_1', {
       onceConnected,
       reconnectDelayMs: 0,
     })) {
@@ -90,7 +90,7 @@ describe('Client.events', () => {
     const boom = new Error('prompt failed')
     const error = await settle(
       collect(
-        new Client({ baseUrl: BASE }).events('ses_1', {
+        new Client({ api: 'v1', baseUrl: BASE }).events('ses_1', {
           onceConnected: async () => {
             throw boom
           },
@@ -102,7 +102,7 @@ describe('Client.events', () => {
 
   it('leaving the loop early closes the connection', async () => {
     const state = connections(() => openSse([frame(connected), frame(delta('a'))]))
-    for await (const event of new Client({ baseUrl: BASE }).events('ses_1')) {
+    for await (const event of new Client({ api: 'v1', baseUrl: BASE }).events('ses_1')) {
       if (event.type === 'message.part.delta') break
     }
     await until(() => state.closed === 1, 'the connection to close')
@@ -118,7 +118,7 @@ describe('Client.events', () => {
     })
     const done = settle(
       (async () => {
-        for await (const event of new Client({ baseUrl: BASE }).events('ses_1')) {
+        for await (const event of new Client({ api: 'v1', baseUrl: BASE }).events('ses_1')) {
           seen.push(event.properties.delta ? String(event.properties.delta) : event.type)
           if (event.properties.delta === 'a') await gate
         }
@@ -137,7 +137,12 @@ describe('Client.events', () => {
     connections(() => openSse([frame(connected)]))
     const clock = new ManualClock()
     const done = settle(
-      collect(new Client({ baseUrl: BASE }).events('ses_1', { clock, deadlines: { firstEventMs: 1_000 } })),
+      collect(
+        new Client({ api: 'v1', baseUrl: BASE }).events('ses_1', {
+          clock,
+          deadlines: { firstEventMs: 1_000 },
+        }),
+      ),
     )
     await until(() => clock.pendingSleeps > 0, 'the stream waiting')
     await clock.advance(1_000)
@@ -151,7 +156,7 @@ describe('Client.events', () => {
     const seen: string[] = []
     const done = settle(
       (async () => {
-        for await (const event of new Client({ baseUrl: BASE }).events('ses_1', {
+        for await (const event of new Client({ api: 'v1', baseUrl: BASE }).events('ses_1', {
           clock,
           blocked: () => blocked,
           deadlines: { overallMs: 1_000, readMs: 1_000_000 },
@@ -174,7 +179,7 @@ describe('Client.events', () => {
     const seen: string[] = []
     const done = settle(
       (async () => {
-        for await (const event of new Client({ baseUrl: BASE }).events('ses_1', {
+        for await (const event of new Client({ api: 'v1', baseUrl: BASE }).events('ses_1', {
           signal: controller.signal,
         }))
           seen.push(event.type)
@@ -195,7 +200,7 @@ describe('Client.prompt', () => {
         return new HttpResponse(null, { status: 204 })
       }),
     )
-    await new Client({ baseUrl: BASE }).prompt('ses_1', {
+    await new Client({ api: 'v1', baseUrl: BASE }).prompt('ses_1', {
       text: 'Hello',
       messageId: 'msg_0123456789abABCDEFGHIJKLMN',
       agent: 'plan',

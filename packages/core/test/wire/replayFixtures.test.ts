@@ -170,6 +170,7 @@ describe.each(versions)(
         server.use(...playFixture(BASE, fixture, stats))
         const warnings: unknown[] = []
         const outcome = await new Client({
+          api: 'v1',
           baseUrl: BASE,
           onError: (error) => void warnings.push(error),
         })
@@ -194,7 +195,7 @@ describe.each(versions)(
       const fixture = loadFixture(version, 'deleted-session')
       const stats: PlaybackStats = { prompts: 0, eventConnections: 0, globalEventConnections: 0 }
       server.use(...playFixture(BASE, fixture, stats))
-      const error = await new Client({ baseUrl: BASE, onError: () => {} })
+      const error = await new Client({ api: 'v1', baseUrl: BASE, onError: () => {} })
         .stream(fixture.sessionId, fixture.prompt, { reconnectDelayMs: 0, timeoutMs: 60_000 })
         .catch((e: unknown) => e)
       expect(error).toBeInstanceOf(SessionNotFoundError)

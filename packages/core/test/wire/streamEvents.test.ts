@@ -56,7 +56,7 @@ const connections = (...responses: Array<() => Response>) => {
 /** Run streamEvents, collecting the yielded event types. */
 const run = (
   options: Partial<StreamEventsOptions> & { clock?: ManualClock },
-  client = new Client({ baseUrl: BASE }),
+  client = new Client({ api: 'v1', baseUrl: BASE }),
 ) => {
   const seen: string[] = []
   const events: OpencodeEvent[] = []
@@ -72,7 +72,7 @@ const run = (
 describe('streamEvents: connection (wire-client §2)', () => {
   it('§2 opens GET /event with Accept: text/event-stream, scoped by directory and workspace', async () => {
     const state = connections(() => sse([frame(connected), frame(idle())]))
-    const { done } = run({}, new Client({ baseUrl: BASE, directory: '/srv/a', workspace: 'w1' }))
+    const { done } = run({}, new Client({ api: 'v1', baseUrl: BASE, directory: '/srv/a', workspace: 'w1' }))
     expect(await done).toBeUndefined()
     expect(state.accept).toEqual(['text/event-stream'])
     expect(state.urls).toEqual([`${BASE}/event?directory=%2Fsrv%2Fa&workspace=w1`])
@@ -95,7 +95,7 @@ describe('streamEvents: connection (wire-client §2)', () => {
     const fetch = vi.fn(async () => sse([frame(connected), frame(idle())]))
     const clock = new ManualClock()
     const clientFetch = vi.fn(globalThis.fetch)
-    const client = new Client({ baseUrl: BASE, fetch: clientFetch })
+    const client = new Client({ api: 'v1', baseUrl: BASE, fetch: clientFetch })
     expect(await run({ fetch, clock }, client).done).toBeUndefined()
     expect(fetch).toHaveBeenCalledOnce()
     expect(clientFetch).not.toHaveBeenCalled()
@@ -184,7 +184,7 @@ describe('streamEvents: the subscription handshake (wire-client §2)', () => {
     const onSubscribed = vi.fn(() => true)
     const reply = new Reply()
     const done = settle(
-      new Client({ baseUrl: BASE }).streamEvents(
+      new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
         { sessionId: 'ses_1', onSubscribed, reconnectDelayMs: 0 },
         (e) => reply.apply(e),
       ),
@@ -263,7 +263,7 @@ describe('streamEvents: the subscription handshake (wire-client §2)', () => {
     const state = connections(() => sse([frame(connected), frame(delta('x')), frame(idle())]))
     const boom = new TypeError('fetch failed') // looks like a transport error, must not be one
     const done = settle(
-      new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => {
+      new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => {
         if (e.type === 'message.part.delta') throw boom
       }),
     )
@@ -275,7 +275,7 @@ describe('streamEvents: the subscription handshake (wire-client §2)', () => {
     connections(() => sse([frame(connected), frame(delta('x')), frame(idle())]))
     const boom = new Error('db down')
     const done = settle(
-      new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, async (e) => {
+      new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, async (e) => {
         if (e.type === 'message.part.delta') throw boom
       }),
     )
@@ -301,7 +301,7 @@ describe('streamEvents: activity ticks and terminal events (wire-client §2)', (
     )
     const order: string[] = []
     await settle(
-      new Client({ baseUrl: BASE }).streamEvents(
+      new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
         { sessionId: 'ses_1', onActivityTick: async (e) => void order.push(`tick ${e.type}`) },
         (e) => void order.push(`event ${e.type}`),
       ),
@@ -536,7 +536,7 @@ describe('streamEvents: reconnects (wire-client §2)', () => {
     }
     const reply = new Reply()
     const onSubscribed = vi.fn(() => true)
-    await new Client({ baseUrl: BASE, fetch }).streamEvents(
+    await new Client({ api: 'v1', baseUrl: BASE, fetch }).streamEvents(
       { sessionId: 'ses_1', reconnectDelayMs: 0, onSubscribed },
       (e) => reply.apply(e),
     )
@@ -556,8 +556,9 @@ describe('streamEvents: reconnects (wire-client §2)', () => {
       () => sse([frame(connected), frame(delta('lo')), frame(idle())]),
     )
     const reply = new Reply()
-    await new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1', reconnectDelayMs: 0 }, (e) =>
-      reply.apply(e),
+    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+      { sessionId: 'ses_1', reconnectDelayMs: 0 },
+      (e) => reply.apply(e),
     )
     expect(reply.result.fullText).toBe('Hello')
   })
@@ -570,8 +571,9 @@ describe('streamEvents: reconnects (wire-client §2)', () => {
     const clock = new ManualClock()
     const reply = new Reply()
     const done = settle(
-      new Client({ baseUrl: BASE, clock }).streamEvents({ sessionId: 'ses_1', reconnectDelayMs: 0 }, (e) =>
-        reply.apply(e),
+      new Client({ api: 'v1', baseUrl: BASE, clock }).streamEvents(
+        { sessionId: 'ses_1', reconnectDelayMs: 0 },
+        (e) => reply.apply(e),
       ),
     )
     await until(() => reply.parts.length === 1 && clock.pendingSleeps > 0, 'the first delta')
@@ -679,6 +681,7 @@ describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', ()
     const malformed: MalformedFrame[] = []
     const reply = new Reply()
     await new Client({
+      api: 'v1',
       baseUrl: BASE,
       onError: (error, context) => reports.push([error, context]),
     }).streamEvents({ sessionId: 'ses_1', onMalformedFrame: (f) => malformed.push(f) }, (e) => reply.apply(e))
@@ -696,7 +699,7 @@ describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', ()
     const malformed: string[] = []
     const { seen, done } = run(
       {},
-      new Client({ baseUrl: BASE, onMalformedFrame: (f) => malformed.push(f.data) }),
+      new Client({ api: 'v1', baseUrl: BASE, onMalformedFrame: (f) => malformed.push(f.data) }),
     )
     await done
     expect(malformed).toEqual(['[1,2]', '"text"'])
@@ -713,7 +716,7 @@ describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', ()
           throw hookError
         },
       },
-      new Client({ baseUrl: BASE, onError: (error) => reports.push(error) }),
+      new Client({ api: 'v1', baseUrl: BASE, onError: (error) => reports.push(error) }),
     )
     expect(await done).toBeUndefined()
     expect(reports).toContain(hookError)
@@ -750,7 +753,7 @@ describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', ()
     chunks.push(frame(idle()))
     connections(() => sse(chunks))
     const reply = new Reply()
-    await new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => reply.apply(e))
+    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => reply.apply(e))
     expect(reply.result.toolParts[0]?.output).toHaveLength(output.length)
   })
 })
