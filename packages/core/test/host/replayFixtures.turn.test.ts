@@ -64,7 +64,7 @@ describe.each(recordedVersions())(
       const messages = new MemoryMessagePort()
       const message = messages.insert()
       const subject = records.insert({ title: name, opencodeSessionId: fixture.sessionId })
-      const client = new Client({ baseUrl: BASE, onError: () => {} })
+      const client = new Client({ api: 'v1', baseUrl: BASE, onError: () => {} })
       const result = await runTurn({
         messageId: message.id,
         messages,

@@ -72,7 +72,7 @@ describe('issue 15 #1: a blocked stream whose server is gone ends', () => {
     }
     const done = settle(
       collect(
-        new Client({ baseUrl: BASE, fetch, clock }).events(S, {
+        new Client({ api: 'v1', baseUrl: BASE, fetch, clock }).events(S, {
           blocked: () => true,
           reconnectDelayMs: 100,
           deadlines: { overallMs: 1_000, firstEventMs: 60_000 },
@@ -100,7 +100,7 @@ describe('issue 15 #1: a blocked stream whose server is gone ends', () => {
     const clock = new ManualClock()
     const done = settle(
       collect(
-        new Client({ baseUrl: BASE, clock }).events(S, {
+        new Client({ api: 'v1', baseUrl: BASE, clock }).events(S, {
           blocked: () => true,
           deadlines: { overallMs: 1_000, blockedMs: 5_000, readMs: 60_000 },
         }),
@@ -135,7 +135,9 @@ describe('issue 15 #6: stream()’s final poll', () => {
       controller.abort()
       return new Promise<Response>(() => {}) // never answers
     })
-    const error = await settle(new Client({ baseUrl: BASE }).stream(S, 'hi', { signal: controller.signal }))
+    const error = await settle(
+      new Client({ api: 'v1', baseUrl: BASE }).stream(S, 'hi', { signal: controller.signal }),
+    )
     expect(polled).toBe(true)
     expect(error).toBeInstanceOf(AbortError)
   })
@@ -147,7 +149,7 @@ describe('issue 15 #6: stream()’s final poll', () => {
       polled = true
       return new Promise<Response>(() => {})
     })
-    const done = settle(new Client({ baseUrl: BASE, clock }).stream(S, 'hi'))
+    const done = settle(new Client({ api: 'v1', baseUrl: BASE, clock }).stream(S, 'hi'))
     await until(() => polled && clock.pendingSleeps > 0, 'the final poll')
     await clock.advance(10_000)
     const result = await done
@@ -165,7 +167,7 @@ describe('issue 15 #12: an unreachable server is not a stale session', () => {
       })
     }
     const clock = new ManualClock()
-    const done = settle(collect(new Client({ baseUrl: BASE, fetch, clock }).events(S)))
+    const done = settle(collect(new Client({ api: 'v1', baseUrl: BASE, fetch, clock }).events(S)))
     const error = await Promise.race([
       done,
       new Promise((resolve) => setTimeout(() => resolve('still reconnecting'), 50)),
@@ -178,7 +180,7 @@ describe('issue 15 #12: an unreachable server is not a stale session', () => {
   it('against a real refused port too', async () => {
     server.close()
     try {
-      const error = await settle(collect(new Client({ baseUrl: 'http://127.0.0.1:1' }).events(S)))
+      const error = await settle(collect(new Client({ api: 'v1', baseUrl: 'http://127.0.0.1:1' }).events(S)))
       expect(error).toBeInstanceOf(ConnectionError)
     } finally {
       server.listen({ onUnhandledRequest: 'error' })
@@ -193,7 +195,9 @@ describe('issue 15 #12: an unreachable server is not a stale session', () => {
       if (count === 1) return sse([frame(connected), frame(delta('a'))])
       return sse([frame(connected), frame(delta('b')), frame(idle())])
     }
-    const seen = await collect(new Client({ baseUrl: BASE, fetch }).events(S, { reconnectDelayMs: 0 }))
+    const seen = await collect(
+      new Client({ api: 'v1', baseUrl: BASE, fetch }).events(S, { reconnectDelayMs: 0 }),
+    )
     expect(seen.map((e) => e.properties.delta).filter(Boolean)).toEqual(['a', 'b'])
     expect(count).toBe(3)
   })

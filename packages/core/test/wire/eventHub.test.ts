@@ -41,7 +41,7 @@ const follow = (client: Client, sessionId: string, seen: string[], options = {})
 describe('one subscription per server and directory (issue 24)', () => {
   it('three concurrent sessions share one /event connection; each gets only its own events; the last one out closes it', async () => {
     const { opened, closed } = connections()
-    const client = new Client({ baseUrl: BASE })
+    const client = new Client({ api: 'v1', baseUrl: BASE })
     const seen: Record<string, string[]> = { ses_1: [], ses_2: [], ses_3: [] }
     const done = Object.keys(seen).map((id) => follow(client, id, seen[id] as string[]))
     await until(() => opened.length === 1, 'the connection')
@@ -63,7 +63,7 @@ describe('one subscription per server and directory (issue 24)', () => {
 
   it('a stream joining a live connection is subscribed at once: its onceConnected (the prompt) runs without a new connection', async () => {
     const { opened } = connections()
-    const client = new Client({ baseUrl: BASE })
+    const client = new Client({ api: 'v1', baseUrl: BASE })
     const first: string[] = []
     const firstDone = follow(client, 'ses_1', first)
     await until(() => opened.length === 1, 'the connection')
@@ -88,7 +88,7 @@ describe('one subscription per server and directory (issue 24)', () => {
 
   it('a reconnect is shared: every stream sees the new connection’s server.connected, nothing before it, and the prompt is not sent again', async () => {
     const { opened } = connections()
-    const client = new Client({ baseUrl: BASE })
+    const client = new Client({ api: 'v1', baseUrl: BASE })
     const prompts: string[] = []
     const a: string[] = []
     const b: string[] = []
@@ -113,7 +113,7 @@ describe('one subscription per server and directory (issue 24)', () => {
   it('deadlines stay per stream: one stream’s StaleSessionError does not end the others', async () => {
     const { opened } = connections()
     const clock = new ManualClock()
-    const client = new Client({ baseUrl: BASE, clock })
+    const client = new Client({ api: 'v1', baseUrl: BASE, clock })
     const quiet: string[] = []
     const busy: string[] = []
     const quietDone = follow(client, 'ses_quiet', quiet, { deadlines: { firstEventMs: 1_000 } })
@@ -140,7 +140,7 @@ describe('one subscription per server and directory (issue 24)', () => {
     )
     await Promise.all(
       ['/a', '/b'].map(async (directory) => {
-        for await (const _ of new Client({ baseUrl: BASE, directory }).events('ses_1')) {
+        for await (const _ of new Client({ api: 'v1', baseUrl: BASE, directory }).events('ses_1')) {
         }
       }),
     )
@@ -161,7 +161,7 @@ describe('deadlines cost nothing per read (issue 24)', () => {
         return real.sleep(ms, signal)
       },
     }
-    const client = new Client({ baseUrl: BASE, clock: counting })
+    const client = new Client({ api: 'v1', baseUrl: BASE, clock: counting })
     let count = 0
     const done = settle(
       (async () => {
@@ -209,7 +209,7 @@ describe('stream() (issue 16 #8)', () => {
       stepFinish('prt_s2', 0.002, { input: 20, output: 7, reasoning: 0, cache: { read: 4, write: 0 } }),
       idle(),
     ])
-    const result = await new Client({ baseUrl: BASE }).stream('ses_1', 'hello')
+    const result = await new Client({ api: 'v1', baseUrl: BASE }).stream('ses_1', 'hello')
     expect(result.fullText).toBe('Hi')
     expect(result.usage).toEqual({
       cost: 0.003,
@@ -227,7 +227,7 @@ describe('stream() (issue 16 #8)', () => {
       data: { message: 'Bad request: context too long', statusCode: 400, isRetryable: false },
     }
     serve([delta('partial'), { type: 'session.error', properties: { sessionID: 'ses_1', error } }, idle()])
-    const outcome = await settle(new Client({ baseUrl: BASE }).stream('ses_1', 'hello'))
+    const outcome = await settle(new Client({ api: 'v1', baseUrl: BASE }).stream('ses_1', 'hello'))
     expect(outcome).toBeInstanceOf(UpstreamError)
     expect(outcome).toMatchObject({
       code: 'upstream',

@@ -61,7 +61,11 @@ describe('difference 1: /event ends right after server.connected on 1.14.43–1.
       }),
     )
     const warnings: string[] = []
-    const client = new Client({ baseUrl: BASE, onError: (error) => void warnings.push(String(error)) })
+    const client = new Client({
+      api: 'v1',
+      baseUrl: BASE,
+      onError: (error) => void warnings.push(String(error)),
+    })
     const seen: string[] = []
     await client.streamEvents({ sessionId: 'ses_1', reconnectDelayMs: 0 }, (e) => void seen.push(e.type))
     await client.streamEvents({ sessionId: 'ses_1', reconnectDelayMs: 0 }, (e) => void seen.push(e.type))
@@ -87,7 +91,10 @@ describe('difference 1: /event ends right after server.connected on 1.14.43–1.
           : sse([frame(connected), frame(idle())])
       }),
     )
-    await new Client({ baseUrl: BASE }).streamEvents({ sessionId: 'ses_1', reconnectDelayMs: 0 }, () => {})
+    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+      { sessionId: 'ses_1', reconnectDelayMs: 0 },
+      () => {},
+    )
     expect(connections).toBe(2)
   })
 })
@@ -121,7 +128,7 @@ describe('difference 2: 1.14 accepts a prompt for a deleted session (204) and re
     server.use(
       http.get(`${BASE}/event`, () => sse([frame(connected), ...fixture.events.map((e) => frame(e))])),
     )
-    const error = await new Client({ baseUrl: BASE })
+    const error = await new Client({ api: 'v1', baseUrl: BASE })
       .streamEvents({ sessionId: fixture.sessionId, reconnectDelayMs: 0 }, () => {})
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SessionNotFoundError)
@@ -189,5 +196,7 @@ describe('difference 6: the v2 API (/api/*) is complete from 1.17 on', () => {
 
 it('the prompt route answers 204 with an empty body on every line (no JSON to parse)', async () => {
   server.use(http.post(`${BASE}/session/ses_1/prompt_async`, () => new HttpResponse(null, { status: 204 })))
-  await expect(new Client({ baseUrl: BASE }).prompt('ses_1', { text: 'hi' })).resolves.not.toThrow()
+  await expect(
+    new Client({ api: 'v1', baseUrl: BASE }).prompt('ses_1', { text: 'hi' }),
+  ).resolves.not.toThrow()
 })
