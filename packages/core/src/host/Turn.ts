@@ -18,7 +18,7 @@ import { isStreamOnlyPart } from '../wire/streamOnlyParts.js'
 import { isBlank, type OpencodeMessage, truncate } from '../wire/types.js'
 import type { EventDeadlines, WireClient } from '../wire/WireClient.js'
 import type { DescribeToolOptions } from './describeTool.js'
-import { EmptyReplyError } from './errors.js'
+import { EmptyReplyError, PersistenceError } from './errors.js'
 import { contain, type Hooks } from './hooks.js'
 import { type AttachFromInput, MessageArtifacts } from './MessageArtifacts.js'
 import type { MessageFields, MessagePort, MessageRow, RowId, StoragePort, SubjectRow } from './ports.js'
@@ -82,6 +82,13 @@ export interface TurnTuning {
   errorFallbackContent: string
   /** Events `turn.events` buffers for a consumer that is behind before it compacts them (default 1000). */
   maxBufferedEvents: number
+  /**
+   * Tries of each terminal write (`finalize`, `error`, `cancel`, and the status read before them)
+   * before the turn gives up with `PersistenceError` (default 5).
+   */
+  terminalWriteAttempts: number
+  /** Wait before the first retry of a terminal write, doubled on each retry (default 500). */
+  terminalWriteRetryDelayMs: number
 }
 
 /** Default {@link TurnTuning}. */
@@ -93,6 +100,8 @@ export const TURN_DEFAULTS: Readonly<TurnTuning> = Object.freeze({
   finalExchangeRetryDelayMs: 2000,
   errorFallbackContent: ERROR_FALLBACK_CONTENT,
   maxBufferedEvents: 1000,
+  terminalWriteAttempts: 5,
+  terminalWriteRetryDelayMs: 500,
 })
 
 /** Where a completed turn's files go, and how they are chosen. */
@@ -226,10 +235,13 @@ class TurnRun {
   private reply: Reply | undefined
   private sessionId: string | undefined
   private promptAttempted = false
+  private upstreamAborted = false
   private startedDate = new Date(0)
   private rowLeftPending = false
   private result: TurnResult | undefined
   private usage: TurnUsage = ZERO_USAGE
+  /** Set when a terminal write kept failing: the row is still `pending` and `result` rejects. */
+  private persistenceFailure: PersistenceError | undefined
 
   constructor(options: TurnOptions, watched: boolean) {
     this.options = { ...TURN_DEFAULTS, errorFeature: 'opencode.turn', ...stripUndefined(options) } as Settings
@@ -243,7 +255,10 @@ class TurnRun {
     this.events = new TurnEventSource(options.messageId, options.tools, this.options.maxBufferedEvents)
   }
 
-  /** Run the turn. Resolves once the row is final and `onTurnFinished` ran. */
+  /**
+   * Run the turn. Resolves once the row is final and `onTurnFinished` ran; rejects with
+   * `PersistenceError` when the terminal write kept failing.
+   */
   async run(): Promise<TurnResult> {
     this.startedAt = this.clock.now()
     this.startedDate = this.clock.date()
@@ -264,8 +279,13 @@ class TurnRun {
         }
       }
     } catch (error) {
-      if (this.stopRequested) await this.contained(() => this.handleStop())
-      else await this.contained(() => this.handleUnexpectedError(error))
+      await this.contained(() => this.fail(error))
+    }
+    const failure = this.persistenceFailure
+    if (failure) {
+      // The row is still `pending`: stop the upstream spend, tell the hooks once, fail the job.
+      await this.contained(() => this.abortUpstream())
+      await this.contained(() => this.emitTurnFinished('failed', failure))
     }
     const result =
       this.result ??
@@ -282,7 +302,24 @@ class TurnRun {
       result.durationMs,
       eventError(result),
     )
+    if (failure) throw failure
     return result
+  }
+
+  /** End a turn whose procedure threw: the stop path, or the unexpected-error path. */
+  private async fail(error: unknown): Promise<void> {
+    if (this.persistenceFailure) return // run() finishes it
+    if (this.result) {
+      // Finished already (onTurnFinished ran): report, never finish a second time.
+      this.report(error, 'error', { action: 'afterFinish', errorClass: errorName(error) })
+      return
+    }
+    try {
+      if (this.stopRequested) await this.handleStop()
+      else await this.handleUnexpectedError(error)
+    } catch (failure) {
+      if (failure !== this.persistenceFailure) throw failure
+    }
   }
 
   private get subject(): SubjectRow {
@@ -309,16 +346,18 @@ class TurnRun {
     const before = await this.options.client.getMessages(session.id, { signal: this.signal })
     this.preTurnCount = Array.isArray(before) ? before.length : 0
 
-    const streamResult = await this.streamResponse(session.id, recreated)
+    const streamed = await this.streamResponse(session.id, recreated)
     if (this.stopRequested) throw new RowLeftPending()
+    const current = await this.fetchCurrentExchange(session.id)
+    // Re-read after the poll: it may have exposed the prompt's own parts (issue 15 #20).
     const [result, exchange] = await this.waitForFinalExchange(
       session.id,
-      streamResult,
-      await this.fetchCurrentExchange(session.id),
+      this.reply?.result ?? streamed,
+      current,
     )
     const lastAssistant = TurnExchange.lastAssistant(exchange)
 
-    const row = await this.options.messages.load(this.messageId)
+    const row = await this.persist('load', () => this.options.messages.load(this.messageId))
     if (row.status === 'cancelled') await this.saveCancelledResponse(result, exchange)
     else if (isBlank(result.fullText)) await this.recoverEmptyStream(session.id, lastAssistant, exchange)
     else await this.finalizeResponse(result, exchange)
@@ -345,6 +384,7 @@ class TurnRun {
       partChanged: markDirty,
       partFinalized: markDirty,
       toolProgressed: markDirty,
+      partsRemoved: markDirty,
     })
     let firstTokenAt: number | undefined
     let eventCount = 0
@@ -373,13 +413,20 @@ class TurnRun {
 
     const tick = async () => {
       if (this.clock.now() - lastTouch >= this.options.activityIntervalMs) {
+        // The schedule advances first: a failing write or hook waits for the next tick, never
+        // retries on every event.
+        lastTouch = this.clock.now()
         try {
           await messages.touchActivity(this.messageId, this.clock.date())
-          await this.options.onActivityTick?.(this.subject)
-          lastTouch = this.clock.now()
         } catch (error) {
-          this.report(error, 'warning', { hook: 'onActivityTick' })
+          this.report(error, 'warning', { action: 'touchActivity' })
         }
+        const onActivityTick = this.options.onActivityTick
+        if (onActivityTick)
+          await contain(
+            () => onActivityTick(this.subject),
+            (error) => this.report(error, 'warning', { hook: 'onActivityTick' }),
+          )
       }
       await snapshot() // heartbeats flush a snapshot when the deltas stopped
     }
@@ -398,7 +445,11 @@ class TurnRun {
     }
 
     try {
-      await this.options.releaseConnections?.()
+      const releaseConnections = this.options.releaseConnections
+      if (releaseConnections)
+        await contain(releaseConnections, (error) =>
+          this.report(error, 'warning', { hook: 'releaseConnections' }),
+        )
       const { reconnectDelayMs, ...deadlines } = this.options.stream ?? {}
       const events = client.events(sessionId, {
         signal: this.signal,
@@ -461,6 +512,8 @@ class TurnRun {
       for (let i = messages.length - 1; i >= start; i--) {
         const message = messages[i] as OpencodeMessage
         if (message?.info?.role === 'user' && extractText(message) === this.options.prompt) {
+          // The prompt's parts may have streamed before its role was known: drop them from the reply.
+          if (typeof message.info.id === 'string') this.reply?.markUserMessage(message.info.id)
           return messages.slice(i + 1)
         }
       }
@@ -544,9 +597,9 @@ class TurnRun {
 
   private async finalizeResponse(streamResult: ReplyResult, exchange: OpencodeMessage[]): Promise<void> {
     const result = this.authoritativeResult(streamResult, exchange)
-    const finalized = await this.options.messages.finalize(
-      this.messageId,
-      this.resultFields(result, exchange),
+    const fields = this.resultFields(result, exchange)
+    const finalized = await this.persist('finalize', () =>
+      this.options.messages.finalize(this.messageId, fields),
     )
     if (!finalized) {
       await this.emitTurnFinished('cancelled')
@@ -584,7 +637,13 @@ class TurnRun {
   ): Promise<void> {
     const fields = this.resultFields(result, exchange)
     if (isBlank(result.fullText)) fields.content = CANCELLED_CONTENT
-    await this.options.messages.update(this.messageId, fields)
+    try {
+      await this.retried('update', () => this.options.messages.update(this.messageId, fields))
+    } catch (error) {
+      // The row is already `cancelled` (terminal): a retried job could not save more, so the turn
+      // ends cancelled and the lost content is reported.
+      this.report(error, 'error', { action: 'update' })
+    }
     await this.emitTurnFinished('cancelled')
   }
 
@@ -640,18 +699,21 @@ class TurnRun {
 
   private async markError(reason: 'upstream_llm_error' | 'empty_stream', error: Error): Promise<void> {
     this.trace('response.error', { reason, messageId: this.messageId, subjectId: this.subject.id })
-    await this.options.messages.error(this.messageId, this.options.errorFallbackContent)
     await this.abortUpstream() // the agent may still be retrying: stop the spend
+    await this.persist('error', () =>
+      this.options.messages.error(this.messageId, this.options.errorFallbackContent),
+    )
     await this.emitTurnFinished('error', error)
   }
 
-  /** The caller's signal fired (or the row was cancelled): cancel the row, stop upstream, keep what streamed. */
+  /** The caller's signal fired (or the row was cancelled): stop upstream, cancel the row, keep what streamed. */
   private async handleStop(): Promise<void> {
     const { messages } = this.options
-    await messages.cancel(this.messageId) // false when already cancelled (or ended otherwise)
-    await this.abortUpstream()
-    const row = await messages.load(this.messageId)
-    if (row.status === 'cancelled') {
+    await this.abortUpstream() // first: whatever the database does, the spend stops
+    const cancelled = await this.persist('cancel', () => messages.cancel(this.messageId))
+    // false: already cancelled (a user's cancel), or ended otherwise
+    const row = cancelled ? undefined : await this.persist('load', () => messages.load(this.messageId))
+    if (!row || row.status === 'cancelled') {
       await this.saveCancelledResponse(this.reply?.result ?? Reply.distill([]), [])
     } else {
       await this.emitTurnFinished('cancelled')
@@ -659,7 +721,8 @@ class TurnRun {
   }
 
   private async abortUpstream(): Promise<void> {
-    if (!this.promptAttempted || !this.sessionId) return
+    if (!this.promptAttempted || !this.sessionId || this.upstreamAborted) return
+    this.upstreamAborted = true
     try {
       await this.options.client.abortSession(this.sessionId)
     } catch (error) {
@@ -669,12 +732,49 @@ class TurnRun {
 
   private async handleUnexpectedError(error: unknown): Promise<void> {
     this.report(error, 'error', { messageId: this.messageId, errorClass: errorName(error) })
-    await this.contained(() => this.options.messages.error(this.messageId, this.options.errorFallbackContent))
     await this.contained(() => this.abortUpstream())
+    await this.persist('error', () =>
+      this.options.messages.error(this.messageId, this.options.errorFallbackContent),
+    )
     await this.emitTurnFinished('failed', error)
   }
 
+  /**
+   * A terminal write (or the status read before it), retried with doubling backoff on the clock.
+   * When every try failed the row is still `pending`: throws {@link PersistenceError} (kept in
+   * `persistenceFailure`, so `run` rejects with it).
+   */
+  private async persist<T>(action: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await this.retried(action, write)
+    } catch (error) {
+      this.persistenceFailure ??= new PersistenceError(
+        `The turn's ${action} kept failing after ${this.options.terminalWriteAttempts} tries; the row is still pending`,
+        { cause: error },
+      )
+      throw this.persistenceFailure
+    }
+  }
+
+  /** Run `write` up to `terminalWriteAttempts` times; throws the last error. */
+  private async retried<T>(action: string, write: () => Promise<T>): Promise<T> {
+    let delay = this.options.terminalWriteRetryDelayMs
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write()
+      } catch (error) {
+        if (attempt >= Math.max(1, this.options.terminalWriteAttempts)) throw error
+        this.report(error, 'warning', { action, attempt })
+        this.trace('turn.write_retried', { action, attempt, errorClass: errorName(error) })
+        // No signal: a stop must not skip the write that records it.
+        if (delay > 0) await this.clock.sleep(delay)
+        delay *= 2
+      }
+    }
+  }
+
   private async emitTurnFinished(status: TurnStatus, error?: unknown): Promise<void> {
+    if (this.result) return // exactly once, whatever failed after
     let row: MessageRow | null = null
     await this.contained(async () => {
       row = await this.options.messages.load(this.messageId)

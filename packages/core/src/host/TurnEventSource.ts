@@ -64,6 +64,7 @@ export class TurnEventSource {
       partChanged: ({ part, index, delta }) => this.textDelta(part, index, delta),
       partFinalized: ({ part, index }) => this.partFinalized(part, index),
       toolProgressed: ({ part, index }) => this.tool(part, index),
+      partsRemoved: () => this.restart('stream-recovered'),
       todosChanged: ({ todos }) =>
         this.queue.push({
           type: 'todos',

@@ -94,6 +94,8 @@ export class Reply {
   private indexById = new Map<string, number>()
   private typeById = new Map<string, string>()
   private roleByMessage = new Map<string, string>()
+  /** Per part index: the upstream message it came from (undefined when unknown). */
+  private messageOfPart: (string | undefined)[] = []
   private countedSteps = new Set<string>()
   private todoIndex: number | undefined
   private pendingQuestions = new Map<string, JsonObject>()
@@ -214,6 +216,7 @@ export class Reply {
   replaceParts(parts: readonly ReplyPart[]): void {
     this.parts.length = 0
     for (const part of parts) this.parts.push(structuredClone(part))
+    this.messageOfPart = []
     this.indexById = new Map()
     this.typeById = new Map()
     this.countedSteps = new Set()
@@ -236,7 +239,7 @@ export class Reply {
       const part = structuredClone(incoming)
       if (part.type === 'text' && !isBlank((part as TextPart).content)) this.firstTextSeen = true
       if (index >= this.parts.length) {
-        this.parts.push(part)
+        this.push(part, undefined)
         this.notify('partAdded', { part, index })
         return
       }
@@ -245,6 +248,50 @@ export class Reply {
       if (isTool(part)) this.notify('toolProgressed', { part, index, status: part.status, raw: part })
       else this.notify('partFinalized', { part, index })
     })
+  }
+
+  /**
+   * Treat `messageId` as a user message (the prompt): its events are ignored from now on, and parts
+   * it already added — its `message.updated` came late, or never — are removed
+   * (`partsRemoved`). A turn calls this with the id it learns from the session's messages.
+   */
+  markUserMessage(messageId: string): void {
+    this.roleByMessage.set(messageId, 'user')
+    this.dropMessage(messageId)
+  }
+
+  private push(part: ReplyPart, messageId: unknown): number {
+    const index = this.parts.push(part) - 1
+    this.messageOfPart[index] = typeof messageId === 'string' ? messageId : undefined
+    return index
+  }
+
+  /** Remove the parts of one message, keeping every index map in step. */
+  private dropMessage(messageId: string): void {
+    if (!this.messageOfPart.includes(messageId)) return
+    const newIndex = new Map<number, number>()
+    const parts: ReplyPart[] = []
+    const messages: (string | undefined)[] = []
+    this.parts.forEach((part, index) => {
+      if (this.messageOfPart[index] === messageId) return
+      newIndex.set(index, parts.length)
+      parts.push(part)
+      messages.push(this.messageOfPart[index])
+    })
+    this.parts.length = 0
+    this.parts.push(...parts)
+    this.messageOfPart = messages
+    const indexById = new Map<string, number>()
+    for (const [id, index] of this.indexById) {
+      const moved = newIndex.get(index)
+      if (moved !== undefined) indexById.set(id, moved)
+    }
+    this.indexById = indexById
+    this.todoIndex = this.todoIndex === undefined ? undefined : newIndex.get(this.todoIndex)
+    this.firstTextSeen = this.parts.some(
+      (part) => part.type === 'text' && !isBlank((part as TextPart).content),
+    )
+    this.notify('partsRemoved', { messageId })
   }
 
   private fromUser(messageId: unknown): boolean {
@@ -262,7 +309,7 @@ export class Reply {
       // A delta can arrive before (or without) its part announcement; reasoning deltas say field "text".
       const type = (partId && this.typeById.get(partId)) || field
       const part: TextPart = { type: type === 'reasoning' ? 'reasoning' : 'text', content: '' }
-      index = this.parts.push(part) - 1
+      index = this.push(part, props.messageID)
       if (partId) this.indexById.set(partId, index)
       this.notify('partAdded', { part, index })
     }
@@ -334,7 +381,7 @@ export class Reply {
     }
     if (isBlank(text)) return
     const added: TextPart = { type: part.type === 'reasoning' ? 'reasoning' : 'text', content: text }
-    const newIndex = this.parts.push(added) - 1
+    const newIndex = this.push(added, part.messageID)
     if (id !== undefined) this.indexById.set(id, newIndex)
     if (added.type === 'text') this.firstTextSeen = true
     this.notify('partAdded', { part: added, index: newIndex })
@@ -349,7 +396,7 @@ export class Reply {
         tool: String(part.tool ?? ''),
         status: String(part.state?.status ?? 'pending'),
       }
-      index = this.parts.push(record) - 1
+      index = this.push(record, part.messageID)
       if (id !== undefined) this.indexById.set(id, index)
       this.notify('partAdded', { part: record, index })
     }
@@ -368,7 +415,11 @@ export class Reply {
     const info = props.info as MessageInfo
     if (typeof info.id === 'string' && typeof info.role === 'string')
       this.roleByMessage.set(info.id, info.role)
-    if (info.role === 'user') return
+    if (info.role === 'user') {
+      // Its parts may have come first (a reconnect between the two, another server version).
+      if (typeof info.id === 'string') this.dropMessage(info.id)
+      return
+    }
     this.info = info
     this.notify('messageUpdated', { info })
   }
@@ -464,25 +515,39 @@ export class Reply {
     this.notify('permissionReplied', { requestId, reply: props.reply, raw: event, askedAt })
   }
 
-  /** Call one callback on every observer; a throwing observer is reported and skipped. */
+  /**
+   * Call one callback on every observer; a throwing observer, or an async one whose promise
+   * rejects, is reported and skipped (never an unhandled rejection).
+   */
   private notify<K extends keyof ReplyObserver>(
     name: K,
     payload: Parameters<NonNullable<ReplyObserver[K]>>[0],
   ): void {
+    const fail = (error: unknown) =>
+      reportError(this.onError, error, {
+        feature: 'opencode.reply',
+        action: 'observer',
+        observer: name,
+        handled: true,
+        severity: 'warning',
+      })
     for (const observer of this.observers) {
-      const callback = observer[name] as ((arg: typeof payload) => void) | undefined
+      const callback = observer[name] as ((arg: typeof payload) => unknown) | undefined
       if (!callback) continue
       try {
-        callback.call(observer, payload)
+        const result = callback.call(observer, payload)
+        if (isThenable(result)) Promise.resolve(result).then(undefined, fail)
       } catch (error) {
-        reportError(this.onError, error, {
-          feature: 'opencode.reply',
-          action: 'observer',
-          observer: name,
-          handled: true,
-          severity: 'warning',
-        })
+        fail(error)
       }
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  )
 }

@@ -4,7 +4,8 @@ import type { MessageInfo, OpencodeEvent, ReplyPart, Tokens } from './types.js'
 
 /**
  * Callbacks a {@link Reply} notifies as the turn streams. Implement any subset; each receives one
- * object. An observer that throws is reported through the ErrorReporter and never breaks the stream.
+ * object. It may be async: an observer that throws, or whose promise rejects, is reported through
+ * the reply's `onError` and never breaks the stream.
  *
  * @example
  * ```ts
@@ -21,6 +22,11 @@ export interface ReplyObserver {
   partChanged?(event: { part: ReplyPart; index: number; delta: string }): void
   /** A text or reasoning part got its final content (possibly repaired), or was replaced by recovery. */
   partFinalized?(event: { part: ReplyPart; index: number }): void
+  /**
+   * Parts already shown turned out to be the user's prompt (its role became known late) and were
+   * removed; the remaining parts moved up. Redraw from `reply.parts`.
+   */
+  partsRemoved?(event: { messageId: string }): void
   /** A tool part changed state (`pending → running → completed | error`); `raw` is what caused it. */
   toolProgressed?(event: { part: ReplyPart; index: number; status: string | undefined; raw: unknown }): void
   /** One model step ended with its cost and token usage (a tool loop has several). */

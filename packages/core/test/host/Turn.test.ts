@@ -4,6 +4,7 @@ import {
   CANCELLED_CONTENT,
   ERROR_FALLBACK_CONTENT,
   type MessagePort,
+  PersistenceError,
   runTurn,
   ServerError,
   Session,
@@ -574,7 +575,7 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
     expect((await w.messages.load(w.message.id)).status).toBe('completed')
   })
 
-  it('touches activity every 5 minutes of stream time; a failing hook is reported and retried on the next event', async () => {
+  it('touches activity every 5 minutes of stream time; a failing hook is reported and waits for the next tick', async () => {
     let ticks = 0
     let failFirst = true
     const w = world({
@@ -590,7 +591,9 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
       heartbeat(),
       () => w.clock.advance(300_000),
       heartbeat(), // fails
-      heartbeat(), // retried, succeeds
+      heartbeat(), // throttled: the schedule advanced anyway (issue 15 #17)
+      () => w.clock.advance(300_000),
+      heartbeat(), // the next tick succeeds
       heartbeat(), // throttled
       delta('pong'),
       idle(),
@@ -598,19 +601,21 @@ describe('Turn: snapshots, activity and cancellation (opencode-kit additions)', 
     await w.run()
     expect(ticks).toBe(1)
     expect(reports[0]?.context).toMatchObject({ hook: 'onActivityTick', feature: 'opencode.turn' })
+    expect(reports).toHaveLength(1)
     expect((await w.messages.load(w.message.id)).lastActivityAt).not.toBeNull()
   })
 
-  it('defect 5: errors inside error handling are contained; call() still resolves', async () => {
+  it('defect 5: errors inside error handling are contained; an error write that keeps failing rejects with PersistenceError', async () => {
     const w = world()
     w.client.promptError = new Error('boom')
     const messages: MessagePort = Object.create(w.messages)
     messages.error = async () => {
       throw new Error('db down')
     }
-    const result = await w.run({ messages })
-    expect(result.status).toBe('failed')
+    const run = w.run({ messages, terminalWriteAttempts: 2, terminalWriteRetryDelayMs: 0 })
+    await expect(run).rejects.toBeInstanceOf(PersistenceError)
     expect(reports.map((r) => (r.error as Error).message)).toEqual(['boom', 'db down'])
+    expect(w.finished.map((r) => r.status)).toEqual(['failed'])
   })
 
   it('attaches write-tool artifacts of a completed turn through the storage port', async () => {
