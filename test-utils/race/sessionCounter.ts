@@ -1,5 +1,6 @@
 // A loopback HTTP server standing in for OpenCode's session endpoints during the race harness:
-// POST /session mints `ses_<n>`, DELETE /session/:id deletes it; `stats` counts both so the
+// POST /session mints `ses_<n>`, DELETE /session/:id deletes it, GET /global/health answers as a
+// legacy-API server does (the client probes which API to speak); `stats` counts both so the
 // harness can prove "one upstream session per subject, zero orphans" across processes.
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -31,6 +32,11 @@ export async function startSessionCounter(): Promise<SessionCounter> {
         const id = `ses_${stats.created}_${Date.now().toString(36)}`
         stats.live.add(id)
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, title: '' }))
+      } else if (req.method === 'GET' && req.url === '/global/health') {
+        // What 1.18.33 answers; the client's API probe needs it (the counter offers no /api/*).
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ healthy: true, version: '1.18.33' }))
       } else if (req.method === 'DELETE' && deleteMatch?.[1]) {
         const existed = stats.live.delete(deleteMatch[1])
         if (existed) stats.deleted++
