@@ -12,6 +12,7 @@ import {
   ServerError,
   SessionNotFoundError,
   TimeoutError,
+  UnsupportedFeatureError,
   UpstreamError,
   type UpstreamErrorInfo,
 } from './errors.js'
@@ -120,6 +121,8 @@ export interface StreamResult extends ReplyResult {
 }
 
 const DEFAULT_BASE_URL = 'http://localhost:4096'
+/** How many sessions (and requests) a v2 client remembers the API of. */
+const MAX_SESSION_APIS = 10_000
 const FALLBACK_MESSAGES: Record<string, string> = {
   404: 'Session not found',
   400: 'Bad request',
@@ -161,6 +164,13 @@ export class Client implements WireClient {
   probe: ApiProbe | undefined
   private selection: Promise<OpencodeApi> | undefined
   private v2Transport: V2Client | undefined
+  /**
+   * Which API each session speaks when this client speaks v2: a session with its own permission
+   * rules lives on the legacy API (v2 has no per-session rules and its runner ignores legacy ones).
+   */
+  private readonly sessionApis = new Map<string, Promise<OpencodeApi>>()
+  /** Permission and question requests streamed by legacy sessions of a v2 client → their session. */
+  private readonly legacyRequests = new Map<string, string>()
 
   /** A client for one OpenCode server; nothing is sent until a method is called. */
   constructor(options: ClientOptions = {}) {
@@ -206,10 +216,71 @@ export class Client implements WireClient {
     return this.v2Transport
   }
 
-  /** `POST /session` (v2: `POST /api/session`). */
+  /** The v2 transport when this session speaks v2 (see {@link Client.sessionApi}), else undefined. */
+  private async v2For(sessionId: string, options: CallOptions = {}): Promise<V2Client | undefined> {
+    const v2 = await this.v2(options)
+    if (!v2) return undefined
+    return (await this.sessionApi(sessionId, options)) === 'v2' ? v2 : undefined
+  }
+
+  /**
+   * The API one session speaks on a client that speaks v2. Sessions this client made are known; for
+   * another one (made by another process, or before a restart) on a server that also offers the
+   * legacy API, its legacy record says whether it carries its own permission rules: then it stays
+   * on the legacy API, where they are enforced.
+   */
+  private sessionApi(sessionId: string, options: CallOptions): Promise<OpencodeApi> {
+    const known = this.sessionApis.get(sessionId)
+    if (known) return known
+    if (this.options.api === 'v2' || !this.probe?.offers.includes('v1')) return Promise.resolve('v2')
+    const lookup = (
+      this.request('GET', `/session/${encodeURIComponent(sessionId)}`, options) as Promise<OpencodeSession>
+    ).then<OpencodeApi, OpencodeApi>(
+      (session) => (hasOwnRules(session) ? 'v1' : 'v2'),
+      (error: unknown) => {
+        this.sessionApis.delete(sessionId) // not cached: the v2 route reports a missing session
+        if (error instanceof SessionNotFoundError) return 'v2'
+        throw error
+      },
+    )
+    this.rememberSessionApi(sessionId, lookup)
+    return lookup
+  }
+
+  private rememberSessionApi(sessionId: string, api: Promise<OpencodeApi>): void {
+    // Bounded: the oldest entries go first (a forgotten session is looked up again).
+    if (this.sessionApis.size >= MAX_SESSION_APIS) {
+      const oldest = this.sessionApis.keys().next().value
+      if (oldest !== undefined) this.sessionApis.delete(oldest)
+    }
+    this.sessionApis.set(sessionId, api)
+  }
+
+  /**
+   * `POST /session` (v2: `POST /api/session`).
+   *
+   * Permission rules on a client that speaks v2: OpenCode's v2 API has no per-session rules. When
+   * the server also offers the legacy API (1.18) and the API was not forced, the session is made
+   * there with its rules and this client keeps speaking the legacy API for it (its prompts, events,
+   * messages, aborts and replies), so the rules hold. Forced `api: 'v2'`, or a server that only
+   * offers v2, throws {@link UnsupportedFeatureError} saying what to do instead.
+   */
   async createSession(input: CreateSessionInput = {}, options: CallOptions = {}): Promise<OpencodeSession> {
     const v2 = await this.v2(options)
-    if (v2) return v2.createSession(input, options)
+    const ownRules = (input.permissions?.length ?? 0) > 0
+    if (v2 && !(ownRules && this.options.api !== 'v2' && this.probe?.offers.includes('v1'))) {
+      if (ownRules) throw noSessionRules(this.options.api === 'v2' ? 'forced' : 'v2-only')
+      const session = await v2.createSession(input, options)
+      this.rememberSessionApi(session.id, Promise.resolve<OpencodeApi>('v2'))
+      return session
+    }
+    const session = await this.legacyCreateSession(input, options)
+    if (v2 && typeof session?.id === 'string')
+      this.rememberSessionApi(session.id, Promise.resolve<OpencodeApi>('v1'))
+    return session
+  }
+
+  private legacyCreateSession(input: CreateSessionInput, options: CallOptions): Promise<OpencodeSession> {
     const [providerID, ...model] = input.model?.split('/') ?? []
     return this.request('POST', '/session', {
       ...options,
@@ -227,7 +298,7 @@ export class Client implements WireClient {
 
   /** `GET /session/:id` (v2: `GET /api/session/:id`). */
   async getSession(id: string, options: CallOptions = {}): Promise<OpencodeSession> {
-    const v2 = await this.v2(options)
+    const v2 = await this.v2For(id, options)
     if (v2) return v2.getSession(id, options)
     return this.request('GET', `/session/${encodeURIComponent(id)}`, options) as Promise<OpencodeSession>
   }
@@ -273,7 +344,7 @@ export class Client implements WireClient {
    * `POST /api/session/:id/interrupt` (404 for an unknown session).
    */
   async abortSession(id: string, options: CallOptions = {}): Promise<unknown> {
-    const v2 = await this.v2(options)
+    const v2 = await this.v2For(id, options)
     if (v2) return v2.abortSession(id, options)
     return this.request('POST', `/session/${encodeURIComponent(id)}/abort`, { ...options, body: {} })
   }
@@ -307,7 +378,7 @@ export class Client implements WireClient {
    * `POST /api/session/:id/prompt`, where the `messageId` is an idempotency key).
    */
   async sendMessageAsync(sessionId: string, text: string, options: PromptOptions = {}): Promise<void> {
-    const v2 = await this.v2(options)
+    const v2 = await this.v2For(sessionId, options)
     if (v2) return v2.prompt(sessionId, { ...options, text })
     await this.request('POST', `/session/${encodeURIComponent(sessionId)}/prompt_async`, {
       ...options,
@@ -320,7 +391,7 @@ export class Client implements WireClient {
    * `GET /api/session/:id/message`, in the same `{info, parts}` shape).
    */
   async getMessages(sessionId: string, options: CallOptions = {}): Promise<OpencodeMessage[]> {
-    const v2 = await this.v2(options)
+    const v2 = await this.v2For(sessionId, options)
     if (v2) return v2.getMessages(sessionId, options)
     const messages = await this.request('GET', `/session/${encodeURIComponent(sessionId)}/message`, options)
     return Array.isArray(messages) ? (messages as OpencodeMessage[]) : []
@@ -330,7 +401,7 @@ export class Client implements WireClient {
 
   /** `POST /question/:id/reply` (v2: `POST /api/session/:sessionId/question/:id/reply`). */
   async replyQuestion(input: QuestionReply, options: CallOptions = {}): Promise<unknown> {
-    const v2 = await this.v2(options)
+    const v2 = await this.v2ForRequest(input, options)
     if (v2) return v2.replyQuestion(input, options)
     return this.request('POST', `/question/${encodeURIComponent(input.requestId)}/reply`, {
       ...options,
@@ -340,7 +411,7 @@ export class Client implements WireClient {
 
   /** `POST /question/:id/reject` (v2: `POST /api/session/:sessionId/question/:id/reject`). */
   async rejectQuestion(input: QuestionReject, options: CallOptions = {}): Promise<unknown> {
-    const v2 = await this.v2(options)
+    const v2 = await this.v2ForRequest(input, options)
     if (v2) return v2.rejectQuestion(input, options)
     return this.request('POST', `/question/${encodeURIComponent(input.requestId)}/reject`, {
       ...options,
@@ -359,12 +430,21 @@ export class Client implements WireClient {
    * `POST /api/session/:sessionId/permission/:id/reply`).
    */
   async replyPermission(input: PermissionReply, options: CallOptions = {}): Promise<unknown> {
-    const v2 = await this.v2(options)
+    const v2 = await this.v2ForRequest(input, options)
     if (v2) return v2.replyPermission(input, options)
     return this.request('POST', `/permission/${encodeURIComponent(input.requestId)}/reply`, {
       ...options,
       body: { reply: input.reply, message: input.message },
     })
+  }
+
+  /** The v2 transport when the request's session (named, or the one that streamed it) speaks v2. */
+  private async v2ForRequest(
+    input: { requestId: string; sessionId?: string },
+    options: CallOptions,
+  ): Promise<V2Client | undefined> {
+    const sessionId = input.sessionId ?? this.legacyRequests.get(input.requestId)
+    return sessionId === undefined ? this.v2(options) : this.v2For(sessionId, options)
   }
 
   /** `GET /global/health`. */
@@ -414,8 +494,26 @@ export class Client implements WireClient {
     options: EventsOptions = {},
   ): AsyncGenerator<OpencodeEvent, void, undefined> {
     const v2 = await this.v2({ signal: options.signal })
-    if (v2) yield* v2.events(sessionId, options)
-    else yield* this.legacyEvents(sessionId, options)
+    if (!v2) yield* this.legacyEvents(sessionId, options)
+    else if ((await this.sessionApi(sessionId, { signal: options.signal })) === 'v2')
+      yield* v2.events(sessionId, options)
+    else
+      for await (const event of this.legacyEvents(sessionId, options)) {
+        this.noteLegacyRequest(sessionId, event)
+        yield event
+      }
+  }
+
+  /** A request asked by a legacy session of a v2 client: its reply goes to the legacy route. */
+  private noteLegacyRequest(sessionId: string, event: OpencodeEvent): void {
+    if (event.type !== 'permission.asked' && event.type !== 'question.asked') return
+    const id = event.properties.id
+    if (typeof id !== 'string') return
+    if (this.legacyRequests.size >= MAX_SESSION_APIS) {
+      const oldest = this.legacyRequests.keys().next().value
+      if (oldest !== undefined) this.legacyRequests.delete(oldest)
+    }
+    this.legacyRequests.set(id, sessionId)
   }
 
   private legacyEvents(sessionId: string, options: EventsOptions): AsyncIterable<OpencodeEvent> {
@@ -434,7 +532,7 @@ export class Client implements WireClient {
     options: StreamEventsOptions,
     onEvent: (event: OpencodeEvent) => void | Promise<void>,
   ): Promise<void> {
-    const v2 = await this.v2({ signal: options.signal })
+    const v2 = await this.v2For(options.sessionId, { signal: options.signal })
     if (v2) {
       const reply = options.reply
       for await (const event of v2.events(options.sessionId, {
@@ -483,7 +581,9 @@ export class Client implements WireClient {
     const hubFor = own
       ? () => new EventHub(this.eventFeed(options.fetch, options.maxFrameSize), clock, () => {})
       : () => this.hubFor(clock)
+    const noteRequests = this.v2Transport !== undefined
     for await (const event of new SessionStream(settings, hubFor)) {
+      if (noteRequests) this.noteLegacyRequest(options.sessionId, event)
       await options.onActivityTick?.(event)
       await onEvent(event)
     }
@@ -887,4 +987,21 @@ function upstreamErrorOf(error: unknown): UpstreamErrorInfo {
   if (typeof data.statusCode === 'number') info.statusCode = data.statusCode
   if (typeof data.isRetryable === 'boolean') info.retryable = data.isRetryable
   return info
+}
+
+/** Whether a legacy session record carries its own permission rules. */
+function hasOwnRules(session: OpencodeSession | undefined): boolean {
+  const rules = isObject(session) ? session.permission : undefined
+  return Array.isArray(rules) && rules.length > 0
+}
+
+/** Per-session rules asked of a client that can only make v2 sessions. */
+function noSessionRules(why: 'forced' | 'v2-only'): UnsupportedFeatureError {
+  const instead =
+    "configure the rules on an agent (`agent.<name>.permission` in the server's opencode.json), pass `agent: '<name>'` and `permissions: 'server-defaults'` to the kit"
+  return new UnsupportedFeatureError(
+    why === 'forced'
+      ? `OpenCode's v2 API has no per-session permission rules and this client was forced to it (api: 'v2'): leave \`api\` at 'auto' on a server that also offers the legacy API (the session then stays on it), or ${instead}`
+      : `This server offers only OpenCode's v2 API, which has no per-session permission rules: ${instead}`,
+  )
 }

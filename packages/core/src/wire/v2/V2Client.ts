@@ -100,8 +100,9 @@ const SETTLING = new Set([
  *   `session.status {type: "idle"}` when the session no longer runs.
  * - Steps report `cost: 0` on 1.18 (the runner hard-codes it): the cost is computed from the
  *   model's prices of `GET /api/model` when the server reports 0.
- * - No per-session permission rules: `createSession({ permissions })` throws
- *   {@link UnsupportedFeatureError} (pick an agent whose rules ask or deny instead).
+ * - No per-session permission rules (and the v2 runner ignores a legacy session's): this class
+ *   throws {@link UnsupportedFeatureError} for `createSession({ permissions })`; `Client` in
+ *   `api: 'auto'` keeps such sessions on the legacy API when the server offers it.
  * - No delete route: `deleteSession` uses the legacy `DELETE /session/:id`.
  *
  * @example
@@ -129,7 +130,7 @@ export class V2Client implements Omit<WireClient, 'streamEvents' | 'sendMessageA
   async createSession(input: CreateSessionInput = {}, options: CallOptions = {}): Promise<OpencodeSession> {
     if (input.permissions && input.permissions.length > 0)
       throw new UnsupportedFeatureError(
-        "OpenCode's v2 API has no per-session permission rules: configure an agent with the rules and pass `agent`, or use `new Client({ api: 'v1' })`",
+        "OpenCode's v2 API has no per-session permission rules: configure an agent with the rules and pass `agent`, or let `new Client()` (api: 'auto') keep such sessions on the legacy API",
       )
     const [providerID, ...model] = input.model?.split('/') ?? []
     const body: JsonObject = {}
@@ -221,17 +222,32 @@ export class V2Client implements Omit<WireClient, 'streamEvents' | 'sendMessageA
   /**
    * `POST /api/session/:id/prompt {prompt: {text}, id, delivery}` → the receipt. The caller's
    * `messageId` is the idempotency key: the same id again returns the first receipt and runs
-   * nothing twice. `parts`, `system`, `tools`, `noReply`, `format` and `variant` have no v2 field.
+   * nothing twice. `agent` and `model` switch the session first (`POST /api/session/:id/agent`,
+   * `/model`; the session keeps them for later prompts). `parts`, `system`, `tools`, `noReply`,
+   * `format` and `variant` have no v2 field.
    */
   async promptWithReceipt(sessionId: string, input: V2PromptInput): Promise<V2PromptReceipt> {
+    const call = { signal: input.signal, timeoutMs: input.timeoutMs }
+    // v2 prompts name no agent or model: the session switches first (it keeps them for later prompts).
+    if (input.agent)
+      await this.http.request('POST', `/api/session/${enc(sessionId)}/agent`, {
+        ...call,
+        body: { agent: input.agent },
+      })
+    if (input.model) {
+      const [providerID, ...model] = input.model.split('/')
+      await this.http.request('POST', `/api/session/${enc(sessionId)}/model`, {
+        ...call,
+        body: { model: { providerID, id: model.join('/') } },
+      })
+    }
     const body: JsonObject = { prompt: { text: input.text } }
     if (input.messageId) body.id = input.messageId
     // `queue` unless asked: one prompt, one run, as on the legacy API (the server's default, `steer`,
     // folds a prompt sent during a run into that run, so two turns would share one answer).
     body.delivery = input.delivery ?? 'queue'
     const answer = (await this.http.request('POST', `/api/session/${enc(sessionId)}/prompt`, {
-      signal: input.signal,
-      timeoutMs: input.timeoutMs,
+      ...call,
       body,
     })) as { data?: V2PromptReceipt }
     if (!isObject(answer?.data)) throw new ServerError('The prompt receipt is missing', { body: answer })
