@@ -494,6 +494,9 @@ class TurnRun {
       if (!last) return
       const parts = extractInterleavedParts(last)
       if (parts.length === 0) return
+      // A part still streaming reads `text: ""` on the server (1.18.33) until it ends: never replace
+      // what the user already saw with a shorter copy.
+      if (Reply.distill(parts).fullText.length < reply.result.fullText.length) return
       reply.replaceParts(parts)
       if (this.watched) this.events.restart('stream-recovered')
     } catch {
@@ -556,6 +559,14 @@ class TurnRun {
     if (polled.length === 0) return streamResult
     const exchangeResult = Reply.distill(polled)
     if (isBlank(exchangeResult.fullText)) return streamResult
+    // A step still running shows its open text part as "" (1.18.33): the stream saw more.
+    const last = TurnExchange.lastAssistant(exchange)
+    if (
+      last &&
+      TurnExchange.inProgress(last) &&
+      exchangeResult.fullText.length < streamResult.fullText.length
+    )
+      return streamResult
     if (!streamResult.parts.some((part) => isStreamOnlyPart(part))) return exchangeResult
     return Reply.distill(mergeStreamOnlyParts(streamResult.parts, exchangeResult.parts))
   }

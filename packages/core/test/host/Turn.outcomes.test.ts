@@ -173,6 +173,27 @@ const rows: Row[] = [
     ],
   },
   {
+    // Issue 15 #19: mid-part the server's copy says text "" (real 1.18.33); what streamed is kept.
+    situation: 'SSE dies mid-text after the prompt: the streamed text is kept, completed',
+    arrange: (w) => {
+      standIn.enqueue(scenario().text('Seen by the user before the stream died.', { stallAfter: 5 }))
+      w.options.stream = { overallMs: 150 }
+      // What the user saw is never wiped: at the finish it is still the streamed text.
+      w.onEvent = (event, text) => {
+        if (event.type === 'finish') expect(text).toBe('Seen by the user before ')
+      }
+    },
+    status: 'completed',
+    row: { status: 'completed', content: 'Seen by the user before ' },
+    events: [
+      'response.started',
+      'session.created',
+      'stream.interrupted',
+      'response.waiting_for_final_text',
+      'turn.finished',
+    ],
+  },
+  {
     situation: 'poll timeout: the agent keeps working past the final-exchange deadline',
     arrange: (w) => {
       standIn.enqueue(scenario().text('Still thinking…').keepWorking())

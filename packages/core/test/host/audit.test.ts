@@ -1,7 +1,9 @@
 // Issue 15, host items 13–20: each test fails on the code before its fix.
+import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   type MessagePort,
+  type OpencodeMessage,
   PersistenceError,
   Reply,
   runTurn,
@@ -10,7 +12,13 @@ import {
   type TurnOptions,
   type TurnResult,
 } from '../../src/index.js'
-import { ManualClock, MemoryMessagePort, MemoryRecordPort } from '../../src/testing/index.js'
+import {
+  ManualClock,
+  MemoryMessagePort,
+  MemoryRecordPort,
+  OpencodeStandIn,
+  scenario,
+} from '../../src/testing/index.js'
 import {
   assistantMessage,
   delta,
@@ -341,5 +349,52 @@ describe('issue 15 #20: the prompt never leaks into the reply', () => {
     expect(result.status).toBe('completed')
     expect(result.message?.content).toBe('pong')
     expect(shown).toBe('pong')
+  })
+})
+
+describe('issue 15 #19: a text part still streaming reads "" on the server', () => {
+  // Recorded from a real `opencode serve` 1.18.33 (the e2e harness, prompt "Stream slowly [slow]"):
+  // GET /session/:id/message while the assistant's text part was streaming.
+  const recorded = JSON.parse(
+    readFileSync(new URL('../fixtures/opencode-1.18.33-midstream-messages.json', import.meta.url), 'utf8'),
+  ) as { messages: OpencodeMessage[] }
+
+  it('issue 15 #19: the stand-in stores an open text part as "" like the real 1.18.33, and the text once it ends', async () => {
+    const realPart = recorded.messages[1]?.parts.find((p) => p.type === 'text')
+    expect(realPart).toMatchObject({ text: '' })
+    expect(Object.keys((realPart?.time ?? {}) as object)).toEqual(['start'])
+
+    const standIn = new OpencodeStandIn({ heartbeatMs: 0 })
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await standIn.handle(
+        new Request(`http://standin.test${path}`, {
+          method,
+          headers: { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+      )
+      return response.status === 204 ? null : response.json()
+    }
+    try {
+      standIn.enqueue(scenario().text('one two three four', { stallAfter: 2 }))
+      const session = (await call('POST', '/session', {})) as { id: string }
+      await call('POST', `/session/${session.id}/prompt_async`, { parts: [{ type: 'text', text: 'hi' }] })
+      let messages: OpencodeMessage[] = []
+      for (let i = 0; i < 100 && !messages[1]?.parts.some((p) => p.type === 'text'); i++) {
+        await settle()
+        messages = (await call('GET', `/session/${session.id}/message`)) as OpencodeMessage[]
+      }
+      const open = messages[1]?.parts.find((p) => p.type === 'text')
+      expect(open).toMatchObject({ type: 'text', text: '' })
+      expect(Object.keys((open?.time ?? {}) as object)).toEqual(['start'])
+      expect(Object.keys(open ?? {}).sort()).toEqual(Object.keys(realPart ?? {}).sort())
+
+      // An abort stores what streamed, like the real server (the abort-mid-stream recording).
+      await call('POST', `/session/${session.id}/abort`)
+      messages = (await call('GET', `/session/${session.id}/message`)) as OpencodeMessage[]
+      expect(messages[1]?.parts.find((p) => p.type === 'text')).toMatchObject({ text: 'one two ' })
+    } finally {
+      standIn.close()
+    }
   })
 })

@@ -2,7 +2,13 @@ import type { JsonObject, OpencodeEvent } from '../../wire/types.js'
 import { IdSource } from './IdSource.js'
 import { type Scenario, scenario } from './Scenario.js'
 import { SERVER_LINES, type ServerLine, type ServerLineName } from './serverLine.js'
-import { renderTurn, type ScriptStep, type StoredMessage, snapshotMessages } from './TurnScript.js'
+import {
+  flushStreaming,
+  renderTurn,
+  type ScriptStep,
+  type StoredMessage,
+  snapshotMessages,
+} from './TurnScript.js'
 
 /** Counts a test can assert on ("exactly one session, prompt sent once"). */
 export interface StandInStats {
@@ -458,6 +464,12 @@ export class OpencodeStandIn {
       properties: { sessionID: sessionId },
     } as OpencodeEvent)
     if (last?.info.role === 'assistant' && !(last.info.time as JsonObject | undefined)?.completed) {
+      for (const part of flushStreaming(last, Date.now()))
+        this.broadcast(session, {
+          id: this.ids.next('evt'),
+          type: 'message.part.updated',
+          properties: { sessionID: sessionId, part, time: Date.now() },
+        } as unknown as OpencodeEvent)
       last.info = { ...last.info, error, time: { ...(last.info.time as JsonObject), completed: Date.now() } }
       this.broadcast(session, {
         id: this.ids.next('evt'),

@@ -29,7 +29,7 @@ export interface ScenarioTokens {
 
 /** What the fake model does, in order. */
 export type ScenarioStep =
-  | { kind: 'text'; text: string; chunks?: string[] }
+  | { kind: 'text'; text: string; chunks?: string[]; stallAfter?: number }
   | { kind: 'reasoning'; text: string; chunks?: string[] }
   | { kind: 'tool'; tool: ScenarioTool }
   | { kind: 'todo'; todos: ScenarioTodo[] }
@@ -86,9 +86,13 @@ export class Scenario implements ScenarioSpec {
     return { steps: this.steps, failPrompt: this.failPrompt, unfinished: this.unfinished }
   }
 
-  /** Stream text, as word deltas (or the given `chunks`). */
-  text(text: string, options: { chunks?: string[] } = {}): Scenario {
-    return this.with({ kind: 'text', text, chunks: options.chunks })
+  /**
+   * Stream text, as word deltas (or the given `chunks`). With `stallAfter: n`, only the first `n`
+   * deltas are sent and the turn stalls with the part still open: its stored copy keeps
+   * `text: ""`, as the real 1.18.33 server's does until a part ends.
+   */
+  text(text: string, options: { chunks?: string[]; stallAfter?: number } = {}): Scenario {
+    return this.with({ kind: 'text', text, chunks: options.chunks, stallAfter: options.stallAfter })
   }
 
   /** Stream reasoning (its deltas say `field: "text"`, as on the real server). */

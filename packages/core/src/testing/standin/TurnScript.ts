@@ -6,6 +6,11 @@ import type { ScenarioSpec, ScenarioTokens } from './Scenario.js'
 export interface StoredMessage {
   info: JsonObject
   parts: JsonObject[]
+  /**
+   * Text so far of the parts still streaming, by part id. Like the real 1.18.33 server, the stored
+   * part says `text: ""` until it ends; an abort writes what streamed (see `flushStreaming`).
+   */
+  streaming?: Record<string, string>
 }
 
 /** One step of a rendered turn, played in order by the stand-in. */
@@ -156,7 +161,8 @@ export function renderTurn(spec: ScenarioSpec, ctx: TurnContext): ScriptStep[] {
     })
     assistant = undefined
   }
-  const streamed = (type: 'text' | 'reasoning', text: string, chunks?: string[]) => {
+  /** Stream one text or reasoning part; false when it stalled mid-part (`stallAfter`). */
+  const streamed = (type: 'text' | 'reasoning', text: string, chunks?: string[], stallAfter?: number) => {
     const info = current()
     const part: JsonObject = {
       id: ids.next('prt'),
@@ -168,15 +174,28 @@ export function renderTurn(spec: ScenarioSpec, ctx: TurnContext): ScriptStep[] {
     }
     partEvent(part)
     let sofar = ''
-    for (const delta of chunks ?? words(text)) {
+    const deltas = chunks ?? words(text)
+    for (const delta of stallAfter === undefined ? deltas : deltas.slice(0, stallAfter)) {
       sofar += delta
       const value = sofar
       // Reasoning deltas also say field "text": the part's type is known only from its announcement.
-      emit('message.part.delta', { messageID: info.id, partID: part.id, field: 'text', delta }, (messages) =>
-        upsertPart(messages, { ...part, text: value }),
+      emit(
+        'message.part.delta',
+        { messageID: info.id, partID: part.id, field: 'text', delta },
+        (messages) => {
+          const message = find(messages, String(info.id))
+          if (message) message.streaming = { ...message.streaming, [String(part.id)]: value }
+        },
       )
     }
-    partEvent({ ...part, text, time: { start: (part.time as JsonObject).start, end: now() } })
+    if (stallAfter !== undefined) return false
+    const ended = { ...part, text, time: { start: (part.time as JsonObject).start, end: now() } }
+    emit('message.part.updated', { part: clone(ended), time: now() }, (messages) => {
+      upsertPart(messages, ended)
+      const message = find(messages, String(info.id))
+      if (message?.streaming) delete message.streaming[String(part.id)]
+    })
+    return true
   }
   const toolCall = (name: string, input: JsonObject, end: JsonObject, extra?: () => void) => {
     const info = current()
@@ -200,8 +219,13 @@ export function renderTurn(spec: ScenarioSpec, ctx: TurnContext): ScriptStep[] {
     if (ended) break
     switch (step.kind) {
       case 'text':
+        if (!streamed('text', step.text, step.chunks, step.stallAfter)) {
+          steps.push({ type: 'stall' })
+          ended = true
+        }
+        break
       case 'reasoning':
-        streamed(step.kind, step.text, step.chunks)
+        streamed('reasoning', step.text, step.chunks)
         break
       case 'cost':
         current()
@@ -362,4 +386,22 @@ export function renderTurn(spec: ScenarioSpec, ctx: TurnContext): ScriptStep[] {
 
 /** A read-only copy of stored messages, as `GET /session/:id/message` answers. */
 export const snapshotMessages = (messages: StoredMessage[]): OpencodeMessage[] =>
-  clone(messages) as unknown as OpencodeMessage[]
+  messages.map(({ info, parts }) => clone({ info, parts })) as unknown as OpencodeMessage[]
+
+/**
+ * What the real server does to a part still streaming when the turn is aborted: it stores the
+ * text so far and ends the part. Returns the ended parts (each goes out as `message.part.updated`).
+ */
+export function flushStreaming(message: StoredMessage, end: number): JsonObject[] {
+  const ended: JsonObject[] = []
+  for (const [id, text] of Object.entries(message.streaming ?? {})) {
+    const index = message.parts.findIndex((p) => p.id === id)
+    const part = message.parts[index]
+    if (!part) continue
+    const time = typeof part.time === 'object' && part.time !== null ? (part.time as JsonObject) : {}
+    message.parts[index] = { ...part, text, time: { ...time, end } }
+    ended.push(clone(message.parts[index] as JsonObject))
+  }
+  message.streaming = undefined
+  return ended
+}
