@@ -6,6 +6,7 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 // Tests run against the sources, so no package has to be rebuilt between edits.
 // Child processes (race harness workers, the demo) use the built dist instead.
 const alias = [
+  { find: /^@opencode-kit\/core\/wire$/, replacement: src('core/src/wire/index.ts') },
   { find: /^@opencode-kit\/core\/sandbox$/, replacement: src('core/src/sandbox/index.ts') },
   { find: /^@opencode-kit\/core\/adapter$/, replacement: src('core/src/adapter/index.ts') },
   { find: /^@opencode-kit\/core\/testing$/, replacement: src('core/src/testing/index.ts') },

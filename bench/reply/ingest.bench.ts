@@ -7,7 +7,7 @@
  * Run with `npm run bench -- reply`.
  */
 import { createOpencodeClient } from '@opencode-ai/sdk'
-import { Client, Reply } from '../../packages/core/src/index.js'
+import { Client, Reply } from '../../packages/core/src/wire/index.js'
 import { generateStream, type StreamFixture, serveOverLoopback } from './streamFixture.js'
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})

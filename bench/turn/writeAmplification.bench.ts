@@ -5,15 +5,11 @@
  * Target: ≤ 1 snapshot per second of turn time, independent of the event count.
  * Run with `npm run bench -- writeAmplification`.
  */
-import {
-  type MessagePort,
-  type OpencodeEvent,
-  type OpencodeMessage,
-  runTurn,
-  Session,
-  type TurnClient,
-} from '../../packages/core/src/index.js'
+import type { MessagePort } from '../../packages/core/src/adapter/index.js'
+import type { TurnClient } from '../../packages/core/src/host/Turn.js'
+import { type OpencodeEvent, runTurn, Session } from '../../packages/core/src/index.js'
 import { ManualClock, MemoryMessagePort, MemoryRecordPort } from '../../packages/core/src/testing/index.js'
+import type { OpencodeMessage } from '../../packages/core/src/wire/index.js'
 
 const TURN_SECONDS = 60
 const SESSION = 'ses_bench'

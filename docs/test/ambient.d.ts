@@ -31,7 +31,7 @@ declare module 'umzug' {
 }
 
 declare module 'my-opencode-adapter' {
-  import type { MessagePort, RecordPort } from '@opencode-kit/core'
+  import type { MessagePort, RecordPort } from '@opencode-kit/core/adapter'
 
   interface Db {
     query(sql: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }>

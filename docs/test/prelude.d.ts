@@ -3,19 +3,9 @@
 // does not install. Everything from opencode-kit itself is imported by the samples.
 
 import type { MikroORM } from '@mikro-orm/core'
-import type {
-  AttachmentInfo,
-  Client,
-  MessagePort,
-  MessageRow,
-  OpencodeKit,
-  RecordPort,
-  Reply,
-  RowId,
-  Session,
-  StoragePort,
-  SubjectRow,
-} from '@opencode-kit/core'
+import type { Client, MessageRow, OpencodeKit, RowId, Session, SubjectRow } from '@opencode-kit/core'
+import type { AttachmentInfo, MessagePort, RecordPort, StoragePort } from '@opencode-kit/core/adapter'
+import type { Reply } from '@opencode-kit/core/wire'
 import type { Knex } from 'knex'
 import type { ModelStatic, Sequelize } from 'sequelize'
 

@@ -2,8 +2,9 @@
 // level: the probe's choice, reasoning, permission and question requests answered through the v2
 // routes, the idempotent prompt id, and resuming a stream from the durable log. Turn-level
 // scenarios through both APIs are in turn.test.ts.
-import { Client, type OpencodeEvent, Reply, UnsupportedFeatureError } from '@opencode-kit/core'
+import { Client, type OpencodeEvent } from '@opencode-kit/core'
 import { startOpencodeStandIn } from '@opencode-kit/core/testing'
+import { Reply, UnsupportedFeatureError } from '@opencode-kit/core/wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FINAL_TEXT } from '../support/fakeLlm.js'
 import {

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   Client,
-  type CreateSessionInput,
   createOpencodeKit,
   type OpencodeKit,
   type PermissionRule,
   type StartTurnInput,
   type TurnEvent,
 } from '@opencode-kit/core'
+import type { CreateSessionInput } from '@opencode-kit/core/wire'
 import { fsStorage } from '@opencode-kit/storage-fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { E2E_DATABASES, openTurnDatabase, type TurnDatabase } from '../support/database.js'

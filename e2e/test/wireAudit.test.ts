@@ -1,5 +1,6 @@
 // Issue 15, items 1 and 2, against a real `opencode serve` (offline, scripted fake LLM).
-import { Client, type OpencodeMessage, Reply, TimeoutError } from '@opencode-kit/core'
+import { Client, TimeoutError } from '@opencode-kit/core'
+import { type OpencodeMessage, Reply } from '@opencode-kit/core/wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FINAL_TEXT } from '../support/fakeLlm.js'
 import { type RealOpencode, startRealOpencode } from '../support/opencodeServer.js'

@@ -20,6 +20,7 @@ async function relativizeSourceMaps(dir: string): Promise<void> {
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    wire: 'src/wire/index.ts',
     sandbox: 'src/sandbox/index.ts',
     adapter: 'src/adapter/index.ts',
     testing: 'src/testing/index.ts',

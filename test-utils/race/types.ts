@@ -1,4 +1,4 @@
-import type { MessagePort, RecordPort } from '@opencode-kit/core'
+import type { MessagePort, RecordPort } from '@opencode-kit/core/adapter'
 
 /**
  * What an adapter's race worker module exports: build its ports from environment variables (the

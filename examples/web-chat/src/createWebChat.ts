@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { knexAdapter, opencodeMigrations } from '@opencode-kit/adapter-knex'
-import { type Client, createOpencodeKit, type RowId, type StoragePort } from '@opencode-kit/core'
+import { type Client, createOpencodeKit, type RowId } from '@opencode-kit/core'
+import type { StoragePort } from '@opencode-kit/core/adapter'
 import type { Knex } from 'knex'
 import { ChatEvents } from './ChatEvents.js'
 

@@ -1,7 +1,7 @@
 // The core contract suites against the Drizzle adapter on each database. Raw inserts and reads use
 // knex directly, so the suites check what really reached the tables (created by adapter-knex's
 // migration: the Drizzle tables must match the shipped schema).
-import type { MessageStatus, StoredPart } from '@opencode-kit/core'
+import type { MessageStatus, StoredPart } from '@opencode-kit/core/adapter'
 import { describeMessagePort, describeRecordPort } from '@opencode-kit/core/testing/vitest'
 import { drizzleAdapter } from '../src/index.js'
 import { DATABASES, isolatedDrizzle } from './support/isolatedDrizzle.js'

@@ -1,6 +1,7 @@
 // The core contract suites, run against the knex adapter on each database. Raw reads and inserts
 // use knex directly, so the suites check what really reached the tables.
-import type { MessageStatus, RowId, StoredPart } from '@opencode-kit/core'
+import type { RowId } from '@opencode-kit/core'
+import type { MessageStatus, StoredPart } from '@opencode-kit/core/adapter'
 import { describeMessagePort, describeRecordPort } from '@opencode-kit/core/testing/vitest'
 import type { Knex } from 'knex'
 import { knexAdapter, opencodeMigrations } from '../src/index.js'

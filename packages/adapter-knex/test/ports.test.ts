@@ -1,5 +1,6 @@
 // RecordPort / MessagePort semantics of the knex adapter on SQLite (file), PostgreSQL and MariaDB.
-import { InvalidArgumentError, UniqueViolationError } from '@opencode-kit/core'
+import { InvalidArgumentError } from '@opencode-kit/core'
+import { UniqueViolationError } from '@opencode-kit/core/adapter'
 import type { Knex } from 'knex'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { knexAdapter, opencodeMigrations } from '../src/index.js'

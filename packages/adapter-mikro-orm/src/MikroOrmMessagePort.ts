@@ -1,16 +1,17 @@
 import { type EntityManager, raw } from '@mikro-orm/core'
+import { InvalidArgumentError, type MessageRow, type RowId } from '@opencode-kit/core'
 import {
-  InvalidArgumentError,
+  decodeMessageRow,
+  encodeMessageFields,
   type MessageFields,
   type MessagePort,
-  type MessageRow,
   type MessageStatus,
   type PromptClaim,
-  type RowId,
+  requestsText,
   type SnapshotFields,
   type StoredRequest,
-} from '@opencode-kit/core'
-import { decodeMessageRow, encodeMessageFields, requestsText, toRowId } from '@opencode-kit/core/adapter'
+  toRowId,
+} from '@opencode-kit/core/adapter'
 import type { MessageNames } from './options.js'
 import { UNFILTERED } from './unfiltered.js'
 

@@ -1,12 +1,12 @@
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/core'
+import { InvalidArgumentError, type RowId, type SubjectRow } from '@opencode-kit/core'
 import {
-  InvalidArgumentError,
   type LockedSubject,
   type RecordPort,
-  type RowId,
-  type SubjectRow,
-} from '@opencode-kit/core'
-import { serializeSqliteWrites, toRowId, withUniqueViolation } from '@opencode-kit/core/adapter'
+  serializeSqliteWrites,
+  toRowId,
+  withUniqueViolation,
+} from '@opencode-kit/core/adapter'
 import type { SubjectNames } from './options.js'
 import { UNFILTERED } from './unfiltered.js'
 

@@ -2,7 +2,8 @@
 // translated through the ORM metadata to the host entity's properties; JSON in a text property;
 // snapshots that skip the entity's lifecycle hooks while an ordinary flush runs them.
 import { EntitySchema, MikroORM } from '@mikro-orm/core'
-import { InvalidArgumentError, UniqueViolationError } from '@opencode-kit/core'
+import { InvalidArgumentError } from '@opencode-kit/core'
+import { UniqueViolationError } from '@opencode-kit/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mikroOrmAdapter } from '../src/index.js'
 import { DATABASES, type IsolatedOrm, isolatedOrm } from './support/isolatedOrm.js'

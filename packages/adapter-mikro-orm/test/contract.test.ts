@@ -1,6 +1,6 @@
 // The core contract suites against the MikroORM adapter on each database. Raw reads and inserts use
 // SQL on the connection directly, so the suites check what really reached the tables.
-import type { MessageStatus, StoredPart } from '@opencode-kit/core'
+import type { MessageStatus, StoredPart } from '@opencode-kit/core/adapter'
 import { describeMessagePort, describeRecordPort } from '@opencode-kit/core/testing/vitest'
 import { mikroOrmAdapter } from '../src/index.js'
 import { DATABASES, isolatedOrm } from './support/isolatedOrm.js'

@@ -1,7 +1,8 @@
 // One database, three adapters: rows written through this adapter read the same through
 // adapter-knex and adapter-sequelize, and rows they write read the same here — JSON parts,
 // decimals, token counts, timestamps and session ids — on SQLite, PostgreSQL and MariaDB.
-import type { MessageFields, MessagePort, MessageRow, RecordPort, StoredRequest } from '@opencode-kit/core'
+import type { MessageRow } from '@opencode-kit/core'
+import type { MessageFields, MessagePort, RecordPort, StoredRequest } from '@opencode-kit/core/adapter'
 import type { Knex } from 'knex'
 import type { Sequelize } from 'sequelize'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

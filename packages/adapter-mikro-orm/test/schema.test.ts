@@ -1,7 +1,7 @@
 // createOpencodeSchema: the opencode tables from the registered entities through MikroORM's
 // SchemaGenerator, without touching the host's own entities' tables, idempotent, and working rows.
 import { EntitySchema } from '@mikro-orm/core'
-import { UniqueViolationError } from '@opencode-kit/core'
+import { UniqueViolationError } from '@opencode-kit/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createOpencodeSchema,

@@ -1,15 +1,15 @@
+import { InvalidArgumentError, type MessageRow, type RowId } from '@opencode-kit/core'
 import {
-  InvalidArgumentError,
+  decodeMessageRow,
+  encodeMessageFields,
   type MessageFields,
   type MessagePort,
-  type MessageRow,
   type MessageStatus,
   type PromptClaim,
-  type RowId,
+  requestsText,
   type SnapshotFields,
   type StoredRequest,
-} from '@opencode-kit/core'
-import { decodeMessageRow, encodeMessageFields, requestsText } from '@opencode-kit/core/adapter'
+} from '@opencode-kit/core/adapter'
 import { type Model, type ModelStatic, Op, type Sequelize, type WhereOptions } from 'sequelize'
 import type { MessageNames } from './options.js'
 

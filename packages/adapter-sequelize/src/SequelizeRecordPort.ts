@@ -1,11 +1,10 @@
+import { InvalidArgumentError, type RowId, type SubjectRow } from '@opencode-kit/core'
 import {
-  InvalidArgumentError,
   type LockedSubject,
   type RecordPort,
-  type RowId,
-  type SubjectRow,
-} from '@opencode-kit/core'
-import { serializeSqliteWrites, withUniqueViolation } from '@opencode-kit/core/adapter'
+  serializeSqliteWrites,
+  withUniqueViolation,
+} from '@opencode-kit/core/adapter'
 import {
   type Model,
   type ModelStatic,

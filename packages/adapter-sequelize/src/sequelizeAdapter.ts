@@ -1,4 +1,4 @@
-import type { MessagePort, RecordPort } from '@opencode-kit/core'
+import type { MessagePort, RecordPort } from '@opencode-kit/core/adapter'
 import {
   type DataType,
   DataTypes,

@@ -1,6 +1,7 @@
 // The core contract suites, run against the Sequelize adapter on each database. Rows are inserted
 // with the shipped models and read back with raw SQL, so the suites see what reached the tables.
-import type { MessageStatus, RowId, StoredPart } from '@opencode-kit/core'
+import type { RowId } from '@opencode-kit/core'
+import type { MessageStatus, StoredPart } from '@opencode-kit/core/adapter'
 import { describeMessagePort, describeRecordPort } from '@opencode-kit/core/testing/vitest'
 import { QueryTypes, type Sequelize } from 'sequelize'
 import { createOpencodeTables, defineOpencodeModels, sequelizeAdapter } from '../src/index.js'

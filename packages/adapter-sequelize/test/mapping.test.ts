@@ -1,6 +1,7 @@
 // The ports on the user's own schema: a model with other attribute names, and a plain table with
 // other column names (text columns for the JSON lists, no timestamps), on every database.
-import { type RowId, UniqueViolationError } from '@opencode-kit/core'
+import type { RowId } from '@opencode-kit/core'
+import { UniqueViolationError } from '@opencode-kit/core/adapter'
 import { DataTypes, QueryTypes, type Sequelize } from 'sequelize'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sequelizeAdapter } from '../src/index.js'

@@ -1,6 +1,7 @@
 // RecordPort / MessagePort semantics (ports.ts) on SQLite, PostgreSQL and MariaDB, checked with raw
 // SQL reads so the assertions see what reached the database, not what the adapter says it wrote.
-import { InvalidArgumentError, type RowId, UniqueViolationError } from '@opencode-kit/core'
+import { InvalidArgumentError, type RowId } from '@opencode-kit/core'
+import { UniqueViolationError } from '@opencode-kit/core/adapter'
 import { QueryTypes, type Sequelize } from 'sequelize'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { OpencodeError, ServerError, SessionNotFoundError, UniqueViolationError } from '../src/index.js'
+import { UniqueViolationError } from '../src/adapter/index.js'
+import { OpencodeError, ServerError, SessionNotFoundError } from '../src/index.js'
 
 describe('OpencodeError hierarchy', () => {
   it('keeps code, status and body, and names the subclass', () => {

@@ -10,20 +10,45 @@ import { describe, expect, it } from 'vitest'
 const repo = fileURLToPath(new URL('../../..', import.meta.url))
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: repo, encoding: 'utf8' }).trim()
 
-const host = [
+const root = [
   'createOpencodeKit',
   'startTurn',
   'runTurn',
   'Session',
   'describeTool',
-  'Exchange',
-  'Artifact',
-  'Transform',
+  'defineTransform',
+  'denyAll',
+  'allowOnly',
+  'turnEventResponse',
+  'sendTurnEvents',
+  'Client',
+  'OpencodeError',
+]
+// Helpers, internals and the layers below the kit stay off the root entry (issue 16: ~60 names).
+const notRoot = [
+  'Reply',
+  'SseDecoder',
+  'ToolDisplay',
   'Impostor',
   'MessageArtifacts',
+  'isBlank',
+  'truncate',
+  'TURN_DEFAULTS',
+  'ErrorReporter',
+  'Instrumentation',
+  'Tracer',
 ]
-const wire = ['Client', 'Reply', 'Tracer', 'Prompts', 'Instrumentation', 'ErrorReporter', 'OpencodeError']
-const sandbox = ['Sandbox', 'SandboxFile', 'UploadedFilesPrompt', 'UnsafeFileError']
+const wire = ['Client', 'Reply', 'SseDecoder', 'Prompts', 'V2Client', 'OpencodeError', 'StaleSessionError']
+const sandbox = [
+  'Sandbox',
+  'SandboxFile',
+  'UploadedFilesPrompt',
+  'UnsafeFileError',
+  'MessageArtifacts',
+  'Artifact',
+  'Exchange',
+]
+const adapter = ['createMessagePort', 'createRecordPort', 'UniqueViolationError', 'StorageError']
 const testing = [
   'scenario',
   'OpencodeStandIn',
@@ -68,11 +93,23 @@ const exportsOf = (specifier: string, mode: 'esm' | 'cjs') =>
 
 describe('package exports (loading_test, ported)', () => {
   it.each(['esm', 'cjs'] as const)(
-    '@opencode-kit/core loads from %s and defines every named object',
+    '@opencode-kit/core loads from %s and defines every named object, and no helper',
     (mode) => {
-      expect(exportsOf('@opencode-kit/core', mode)).toEqual(expect.arrayContaining([...host, ...wire]))
+      const names = exportsOf('@opencode-kit/core', mode)
+      expect(names).toEqual(expect.arrayContaining(root))
+      for (const name of notRoot) expect(names).not.toContain(name)
+      // Values only (types vanish at runtime): the whole root entry, types included, is ≤ ~60 names.
+      expect(names.length).toBeLessThanOrEqual(32)
     },
   )
+
+  it.each(['esm', 'cjs'] as const)('@opencode-kit/core/wire loads from %s', (mode) => {
+    expect(exportsOf('@opencode-kit/core/wire', mode)).toEqual(expect.arrayContaining(wire))
+  })
+
+  it.each(['esm', 'cjs'] as const)('@opencode-kit/core/adapter loads from %s', (mode) => {
+    expect(exportsOf('@opencode-kit/core/adapter', mode)).toEqual(expect.arrayContaining(adapter))
+  })
 
   it.each(['esm', 'cjs'] as const)('@opencode-kit/core/sandbox loads from %s', (mode) => {
     expect(exportsOf('@opencode-kit/core/sandbox', mode)).toEqual(expect.arrayContaining(sandbox))

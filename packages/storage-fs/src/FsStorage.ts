@@ -3,15 +3,15 @@ import { createReadStream } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
+import type { RowId } from '@opencode-kit/core'
 import {
   type AttachmentBody,
   type AttachmentInfo,
   type AttachmentInput,
   type AttachmentMetadata,
-  type RowId,
   StorageError,
   type StoragePort,
-} from '@opencode-kit/core'
+} from '@opencode-kit/core/adapter'
 import { safeName } from './safeName.js'
 
 /** Options of {@link FsStorage}. */

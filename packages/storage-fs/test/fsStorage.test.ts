@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { StorageError } from '@opencode-kit/core'
+import { StorageError } from '@opencode-kit/core/adapter'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FsStorage, fsStorage, safeName } from '../src/index.js'
 

@@ -7,15 +7,15 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
+import type { RowId } from '@opencode-kit/core'
 import {
   type AttachmentBody,
   type AttachmentInfo,
   type AttachmentInput,
   type AttachmentMetadata,
-  type RowId,
   StorageError,
   type StoragePort,
-} from '@opencode-kit/core'
+} from '@opencode-kit/core/adapter'
 import { keySegment } from './objectKey.js'
 
 /** Options of {@link S3Storage}. */

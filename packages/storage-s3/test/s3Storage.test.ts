@@ -3,7 +3,7 @@
 // error, nothing half-visible, the previous version intact), multipart streaming, presigned URLs.
 import { randomUUID } from 'node:crypto'
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
-import { StorageError } from '@opencode-kit/core'
+import { StorageError } from '@opencode-kit/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { s3 } from '../../../test-utils/services.js'
 import { keySegment, S3Storage, s3Storage } from '../src/index.js'

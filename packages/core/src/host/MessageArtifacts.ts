@@ -152,7 +152,7 @@ export class MessageArtifacts {
       return added
     } catch (error) {
       if (!(error instanceof TransformError)) throw error
-      this.report(error, `transform_${transform.constructor.name}`)
+      this.report(error, `transform_${transform.name}`)
       return false
     }
   }

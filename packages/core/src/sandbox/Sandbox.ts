@@ -1,7 +1,8 @@
 import { readdir, realpath, stat } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import type { SandboxSource } from '../host/SandboxSource.js'
-import { reportSafely } from '../wire/ErrorReporter.js'
+import type { ErrorHook } from '../support/ErrorHook.js'
+import { reportError } from '../support/reportError.js'
 import { MAX_ARTIFACT_SIZE } from '../wire/parseMessages.js'
 import { isBlank } from '../wire/types.js'
 import { SandboxFile, type SandboxFileOptions } from './SandboxFile.js'
@@ -18,6 +19,8 @@ export interface SandboxOptions {
   maxFileBytes?: number
   /** Passed to every {@link SandboxFile} (platform constants, testing seams). */
   file?: Pick<SandboxFileOptions, 'constants' | 'beforeOpen'>
+  /** Told about every skipped unsafe entry (default: a concise `console.warn`). */
+  onError?: ErrorHook
 }
 
 /**
@@ -25,7 +28,7 @@ export interface SandboxOptions {
  * non-hidden, regular files modified after the cutoff are offered, each behind a
  * {@link SandboxFile} guarded open; the root itself is realpath-resolved, so a symlinked sandbox
  * directory works (the Ruby original rejected every file then). Unsafe entries are skipped and
- * reported through the ErrorReporter.
+ * reported to `onError` (`feature: 'opencode.sandbox'`, `action: 'skip_file'`).
  *
  * @example
  * ```ts
@@ -103,15 +106,13 @@ export class Sandbox implements SandboxSource {
   }
 
   private skip(name: string, error: unknown): void {
-    reportSafely(error, {
+    reportError(this.options.onError, error, {
+      feature: 'opencode.sandbox',
+      action: 'skip_file',
       handled: true,
       severity: 'warning',
-      context: {
-        feature: 'opencode.sandbox',
-        action: 'skip_file',
-        file: name,
-        reason: error instanceof UnsafeFileError ? error.reason : 'os_error',
-      },
+      file: name,
+      reason: error instanceof UnsafeFileError ? error.reason : 'os_error',
     })
   }
 }

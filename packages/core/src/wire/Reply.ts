@@ -5,7 +5,7 @@ import { appendText } from './appendText.js'
 import { canonicalTodo, type TodoItem } from './canonicalTodo.js'
 import { Prompts } from './Prompts.js'
 import type { ReplyObserver } from './ReplyObserver.js'
-import { isStreamOnlyPart, stampPartSource } from './streamOnlyParts.js'
+import { stampPartSource } from './streamOnlyParts.js'
 import { mergeToolState } from './toolParts.js'
 import {
   isBlank,

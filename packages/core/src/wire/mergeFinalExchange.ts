@@ -1,5 +1,5 @@
 import { extractInterleavedParts } from './parseMessages.js'
-import { isStreamOnlyPart, stampPartSource } from './streamOnlyParts.js'
+import { isStreamOnlyPart } from './streamOnlyParts.js'
 import type { OpencodeMessage, ReplyPart, TextPart, ToolPartRecord } from './types.js'
 
 /** Messages of the current turn: everything after the last user message, assistant ones only. */

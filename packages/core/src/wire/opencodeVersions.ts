@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { SUPPORTED_OPENCODE_VERSIONS } from '@opencode-kit/core'
+ * import { SUPPORTED_OPENCODE_VERSIONS } from '@opencode-kit/core/wire'
  * console.log(`needs OpenCode >= ${SUPPORTED_OPENCODE_VERSIONS.minimum} < ${SUPPORTED_OPENCODE_VERSIONS.below}`)
  * ```
  */

@@ -1,14 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import {
-  Artifact,
-  type AttachmentInfo,
-  type ErrorHook,
-  MessageArtifacts,
-  type SandboxEntry,
-  type SandboxSource,
-  Transform,
-  TransformError,
-} from '../../src/index.js'
+import type { AttachmentInfo } from '../../src/adapter/index.js'
+import { defineTransform, type ErrorHook, TransformError } from '../../src/index.js'
+import { Artifact, MessageArtifacts, type SandboxEntry, type SandboxSource } from '../../src/sandbox/index.js'
 import { MemoryStorage } from '../../src/testing/index.js'
 import { assistantMessage, toolPart, userMessage } from './support/fakeTurnClient.js'
 
@@ -47,32 +40,23 @@ class FakeSandbox implements SandboxSource {
   }
 }
 
-class RenderTransform extends Transform {
-  readonly sourceFilename = 'source.json'
-  readonly destinationFilename = 'rendered.html'
-  renders = 0
-  constructor(
-    private readonly purge = false,
-    private readonly fail = false,
-  ) {
-    super()
-  }
-  override get purgeImpostors() {
-    return this.purge
-  }
-  async render(file: SandboxEntry): Promise<Artifact> {
-    if (this.fail) throw new TransformError('bad json')
-    this.renders++
-    const data = JSON.parse(new TextDecoder().decode(await file.content())) as { title: string }
-    return new Artifact({
-      filename: this.destinationFilename,
-      content: `<h1>${data.title}</h1>`,
-      metadata: { trust: 'host_rendered' },
-    })
-  }
-  override trusted(attachment: AttachmentInfo) {
-    return attachment.metadata.trust === 'host_rendered'
-  }
+/** A transform that renders source.json to a trusted rendered.html, counting its renders. */
+function renderTransform(purge = false, fail = false) {
+  const counter = { renders: 0 }
+  const transform = defineTransform({
+    name: 'RenderTransform',
+    sourceFilename: 'source.json',
+    destinationFilename: 'rendered.html',
+    purgeImpostors: purge,
+    async render(file: SandboxEntry) {
+      if (fail) throw new TransformError('bad json')
+      counter.renders++
+      const data = JSON.parse(new TextDecoder().decode(await file.content())) as { title: string }
+      return { content: `<h1>${data.title}</h1>`, metadata: { trust: 'host_rendered' } }
+    },
+    trusted: (attachment: AttachmentInfo) => attachment.metadata.trust === 'host_rendered',
+  })
+  return Object.assign(counter, transform)
 }
 
 const names = async (storage: MemoryStorage, id: number) => (await storage.list(id)).map((a) => a.filename)
@@ -85,7 +69,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       onError,
       storage,
       messageId: 1,
-      transforms: [new RenderTransform()],
+      transforms: [renderTransform()],
     }).attachFrom({
       sandbox,
     })
@@ -107,7 +91,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       onError,
       storage,
       messageId: 1,
-      transforms: [new RenderTransform()],
+      transforms: [renderTransform()],
     })
     await artifacts.attachFrom({ exchange })
     expect(artifacts.attached).toEqual(['notes.md'])
@@ -121,7 +105,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       'report.csv': 'a,b',
       'upload.pdf': '%PDF',
     })
-    const transform = new RenderTransform()
+    const transform = renderTransform()
     await new MessageArtifacts({ onError, storage, messageId: 1, transforms: [transform] }).attachFrom({
       sandbox,
       uploadEcho: ['upload.pdf'],
@@ -135,7 +119,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
   it('is idempotent when retried: a trusted render present short-circuits, files are not duplicated', async () => {
     const storage = new MemoryStorage()
     const sandbox = new FakeSandbox({ 'source.json': '{"title":"Trip"}', 'report.csv': 'a,b' })
-    const transform = new RenderTransform()
+    const transform = renderTransform()
     for (let i = 0; i < 3; i++) {
       await new MessageArtifacts({ onError, storage, messageId: 1, transforms: [transform] }).attachFrom({
         sandbox,
@@ -157,7 +141,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       onError,
       storage,
       messageId: 1,
-      transforms: [new RenderTransform(true)],
+      transforms: [renderTransform(true)],
     }).attachFrom({ sandbox })
     const [only] = await storage.list(1)
     expect(only?.metadata).toEqual({ trust: 'host_rendered' })
@@ -175,7 +159,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       onError,
       storage,
       messageId: 1,
-      transforms: [new RenderTransform(false)],
+      transforms: [renderTransform(false)],
     })
     await artifacts.attachFrom({ sandbox })
     expect(artifacts.attached).toEqual([])
@@ -190,7 +174,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       storage,
       messageId: 7,
       feature: 'trips',
-      transforms: [new RenderTransform(false, true)],
+      transforms: [renderTransform(false, true)],
     }).attachFrom({ sandbox })
     expect(reports[0]?.context).toEqual({
       feature: 'trips',
@@ -208,7 +192,7 @@ describe('MessageArtifacts (host-layer §2.6, message_artifacts_test.rb)', () =>
       onError,
       storage,
       messageId: 1,
-      transforms: [new RenderTransform()],
+      transforms: [renderTransform()],
       defaultAttach: 'none',
     }).attachFrom({ sandbox })
     expect(await names(storage, 1)).toEqual(['rendered.html'])

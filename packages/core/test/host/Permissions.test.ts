@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { allowOnly, denyAll, evaluatePermission } from '../../src/index.js'
+import { evaluatePermission } from '../../src/host/Permissions.js'
+import { allowOnly, denyAll } from '../../src/index.js'
 
 describe('permissions (example_test 6, ported: last match wins)', () => {
   it('deny-all denies read, edit, external_directory, grep and lsp on any pattern', () => {

@@ -1,18 +1,16 @@
 import { describe, expect, it } from 'vitest'
+import { type LockedSubject, type RecordPort, UniqueViolationError } from '../../src/adapter/index.js'
+import type { SessionClient } from '../../src/host/Session.js'
 import {
   ConfigurationError,
-  type LockedSubject,
-  type OpencodeSession,
   type PermissionRule,
-  type RecordPort,
   type RowId,
   ServerError,
   Session,
-  type SessionClient,
   type SubjectRow,
-  UniqueViolationError,
 } from '../../src/index.js'
 import { MemoryRecordPort } from '../../src/testing/index.js'
+import type { OpencodeSession } from '../../src/wire/index.js'
 
 /** A fake upstream that counts what it is asked to do. */
 class FakeUpstream implements SessionClient {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ToolDisplay } from '../../src/index.js'
+import { ToolDisplay } from '../../src/host/ToolDisplay.js'
 
 const tool = (fields: Record<string, unknown>) => new ToolDisplay({ type: 'tool', ...fields })
 

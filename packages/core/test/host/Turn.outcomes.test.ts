@@ -3,13 +3,12 @@
 // and trace events.
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { MessagePort } from '../../src/adapter/index.js'
+import type { TurnClient } from '../../src/host/Turn.js'
 import {
   Client,
-  type MessagePort,
   Session,
-  StaleSessionError,
   startTurn,
-  type TurnClient,
   type TurnEvent,
   type TurnOptions,
   type TurnStatus,
@@ -22,6 +21,7 @@ import {
   scenario,
 } from '../../src/testing/index.js'
 import { standInHandlers } from '../../src/testing/msw/index.js'
+import { StaleSessionError } from '../../src/wire/index.js'
 
 const BASE = 'http://outcomes.test'
 let standIn = new OpencodeStandIn({ heartbeatMs: 0 })

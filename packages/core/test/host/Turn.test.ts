@@ -1,9 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest'
+import type { MessagePort } from '../../src/adapter/index.js'
+import { CANCELLED_CONTENT, ERROR_FALLBACK_CONTENT } from '../../src/host/Turn.js'
 import { turnFinishedPayload } from '../../src/host/TurnResult.js'
 import {
-  CANCELLED_CONTENT,
-  ERROR_FALLBACK_CONTENT,
-  type MessagePort,
   PersistenceError,
   runTurn,
   ServerError,

@@ -1,28 +1,19 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { describe, expect, it } from 'vitest'
-import {
-  Artifact,
-  type AttachmentInfo,
-  Exchange,
-  Impostor,
-  type OpencodeMessage,
-  type SandboxEntry,
-  Transform,
-  TransformError,
-} from '../../src/index.js'
+import type { AttachmentInfo } from '../../src/adapter/index.js'
+import { Impostor } from '../../src/host/Impostor.js'
+import { defineTransform, TransformError } from '../../src/index.js'
+import { Artifact, Exchange } from '../../src/sandbox/index.js'
 import { MemoryStorage } from '../../src/testing/index.js'
+import type { OpencodeMessage } from '../../src/wire/index.js'
 
-class RenderTransform extends Transform {
-  readonly sourceFilename = 'agent-output.json'
-  readonly destinationFilename = 'rendered.html'
-  async render(_file: SandboxEntry): Promise<Artifact> {
-    return new Artifact({
-      filename: this.destinationFilename,
-      content: '<p>ok</p>',
-      metadata: { trust: 'host_rendered' },
-    })
-  }
-}
+const renderTransform = (trusted?: (attachment: AttachmentInfo) => boolean) =>
+  defineTransform({
+    sourceFilename: 'agent-output.json',
+    destinationFilename: 'rendered.html',
+    render: () => ({ content: '<p>ok</p>', metadata: { trust: 'host_rendered' } }),
+    trusted,
+  })
 
 const write = (filePath: string, content: string, status = 'completed') => ({
   type: 'tool',
@@ -135,7 +126,7 @@ describe('Exchange (host-layer §2.4)', () => {
 
 describe('Transform (host-layer §2.7)', () => {
   it('transform_test 4-8: defaults, appliesTo by source name, trusted fails closed, owned names', () => {
-    const transform = new RenderTransform()
+    const transform = renderTransform()
     expect(transform.purgeImpostors).toBe(false)
     expect(transform.appliesTo({ basename: 'agent-output.json' })).toBe(true)
     expect(transform.appliesTo({ basename: 'something-else.json' })).toBe(false)
@@ -162,18 +153,14 @@ describe('Impostor (host-layer §2.8)', () => {
       contentType: 'text/html',
     })
     await storage.attach(7, { filename: 'other.md', body: new Uint8Array([1]), contentType: 'text/markdown' })
-    const impostors = await Impostor.for({ storage, messageId: 7, transform: new RenderTransform() })
+    const impostors = await Impostor.for({ storage, messageId: 7, transform: renderTransform() })
     expect(impostors.map((i) => i.filename)).toEqual(['rendered.html'])
     await impostors[0]?.purge()
     expect((await storage.list(7)).map((a) => a.filename)).toEqual(['other.md'])
   })
 
   it('a trusted attachment under the destination name is not an impostor', async () => {
-    class Trusting extends RenderTransform {
-      override trusted(a: AttachmentInfo) {
-        return a.metadata.trust === 'host_rendered'
-      }
-    }
+    const trusting = renderTransform((a) => a.metadata.trust === 'host_rendered')
     const storage = new MemoryStorage()
     await storage.attach(8, {
       filename: 'rendered.html',
@@ -181,6 +168,6 @@ describe('Impostor (host-layer §2.8)', () => {
       contentType: 'text/html',
       metadata: { trust: 'host_rendered' },
     })
-    expect(await Impostor.for({ storage, messageId: 8, transform: new Trusting() })).toEqual([])
+    expect(await Impostor.for({ storage, messageId: 8, transform: trusting })).toEqual([])
   })
 })

@@ -4,7 +4,8 @@
 // FrameTooLargeError, the reply must stay consistent, and an endless frame must stop at the cap.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { FrameTooLargeError, OpencodeError, type OpencodeEvent, Reply, SseDecoder } from '../../src/index.js'
+import { OpencodeError, type OpencodeEvent } from '../../src/index.js'
+import { FrameTooLargeError, Reply, SseDecoder } from '../../src/wire/index.js'
 
 const CAP = 2048
 const S = 'ses_fuzz'

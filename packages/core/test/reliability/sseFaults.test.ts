@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Client, type OpencodeEvent, type OpencodeMessage, runTurn, Session } from '../../src/index.js'
+import { Client, type OpencodeEvent, runTurn, Session } from '../../src/index.js'
 import { MemoryMessagePort, MemoryRecordPort } from '../../src/testing/index.js'
+import type { OpencodeMessage } from '../../src/wire/index.js'
 
 interface Fixture {
   prompt: string

@@ -3,19 +3,16 @@ import { execFileSync } from 'node:child_process'
 import { linkSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ErrorReporter, MessageArtifacts } from '../../src/index.js'
-import { Sandbox, UnsafeFileError } from '../../src/sandbox/index.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { MessageArtifacts, Sandbox, UnsafeFileError } from '../../src/sandbox/index.js'
+import type { ErrorHook } from '../../src/support/index.js'
 import { MemoryStorage } from '../../src/testing/index.js'
 import { tempDir } from './support.js'
 
 const reports: { error: unknown; context?: Record<string, unknown> }[] = []
+const onError: ErrorHook = (error, context) => reports.push({ error, context })
 beforeEach(() => {
   reports.length = 0
-  ErrorReporter.adapter = (error, options) => reports.push({ error, context: options.context })
-})
-afterEach(() => {
-  ErrorReporter.adapter = undefined
 })
 
 const names = async (sandbox: Sandbox, after?: Date) => {
@@ -27,29 +24,29 @@ const names = async (sandbox: Sandbox, after?: Date) => {
 describe('Sandbox (sandbox_test.rb)', () => {
   it('sandbox_test 1: an existing directory: path and exists', async () => {
     const dir = tempDir()
-    const sandbox = new Sandbox({ path: dir })
+    const sandbox = new Sandbox({ onError, path: dir })
     expect(sandbox.path).toBe(dir)
     expect(await sandbox.exists()).toBe(true)
   })
 
   it('sandbox_test 2: a missing path does not exist (and a blank one)', async () => {
-    expect(await new Sandbox({ path: join(tempDir(), 'missing') }).exists()).toBe(false)
-    expect(await new Sandbox({ path: ' ' }).exists()).toBe(false)
+    expect(await new Sandbox({ onError, path: join(tempDir(), 'missing') }).exists()).toBe(false)
+    expect(await new Sandbox({ onError, path: ' ' }).exists()).toBe(false)
   })
 
   it('sandbox_test 3: an empty directory yields nothing', async () => {
-    expect(await names(new Sandbox({ path: tempDir() }))).toEqual([])
+    expect(await names(new Sandbox({ onError, path: tempDir() }))).toEqual([])
   })
 
   it('sandbox_test 4: basenames sorted', async () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'notes.md'), 'n')
     writeFileSync(join(dir, 'map.md'), 'm')
-    expect(await names(new Sandbox({ path: dir }))).toEqual(['map.md', 'notes.md'])
+    expect(await names(new Sandbox({ onError, path: dir }))).toEqual(['map.md', 'notes.md'])
   })
 
   it('sandbox_test 5: file() answers undefined for a missing name', async () => {
-    expect(await new Sandbox({ path: tempDir() }).file('nope.txt')).toBeUndefined()
+    expect(await new Sandbox({ onError, path: tempDir() }).file('nope.txt')).toBeUndefined()
   })
 
   it('only files modified after the cutoff (minus 2 s of clock slack)', async () => {
@@ -60,7 +57,7 @@ describe('Sandbox (sandbox_test.rb)', () => {
     writeFileSync(join(dir, 'skewed.txt'), 's')
     utimesSync(join(dir, 'skewed.txt'), now - 1, now - 1) // written "before" the cutoff by clock skew
     writeFileSync(join(dir, 'new.txt'), 'n')
-    expect(await names(new Sandbox({ path: dir }), new Date())).toEqual(['new.txt', 'skewed.txt'])
+    expect(await names(new Sandbox({ onError, path: dir }), new Date())).toEqual(['new.txt', 'skewed.txt'])
   })
 
   it('defect 4: a symlinked sandbox root works', async () => {
@@ -69,7 +66,7 @@ describe('Sandbox (sandbox_test.rb)', () => {
     mkdirSync(real)
     writeFileSync(join(real, 'a.txt'), 'a')
     symlinkSync(real, join(dir, 'link'))
-    const sandbox = new Sandbox({ path: join(dir, 'link') })
+    const sandbox = new Sandbox({ onError, path: join(dir, 'link') })
     expect(await names(sandbox)).toEqual(['a.txt'])
     const [file] = [await sandbox.file('a.txt')]
     expect(new TextDecoder().decode(await file?.content())).toBe('a')
@@ -102,7 +99,7 @@ describe('Sandbox security matrix: every hostile entry is refused or skipped and
     writeFileSync(join(sandbox, 'new\nline.txt'), 'newline')
     writeFileSync(join(sandbox, 'ünïcødé ✓.md'), 'unicode')
     try {
-      const scan = new Sandbox({ path: sandbox, maxFileBytes: 1024 })
+      const scan = new Sandbox({ onError, path: sandbox, maxFileBytes: 1024 })
       const offered: Record<string, string> = {}
       for await (const file of scan.files())
         offered[file.basename] = new TextDecoder().decode(await file.content())
@@ -126,13 +123,13 @@ describe('Sandbox security matrix: every hostile entry is refused or skipped and
   it('a dangling symlink is skipped and reported', async () => {
     const { sandbox } = hostileWorld()
     symlinkSync(join(sandbox, 'nowhere'), join(sandbox, 'dangling.txt'))
-    expect(await names(new Sandbox({ path: sandbox }))).toEqual(['good.txt'])
+    expect(await names(new Sandbox({ onError, path: sandbox }))).toEqual(['good.txt'])
     expect(reports.map((r) => r.context?.file)).toEqual(['dangling.txt'])
   })
 
   it('traversal names never leave the root: files() only lists entries of the root itself', async () => {
     const { sandbox } = hostileWorld()
-    const scan = new Sandbox({ path: sandbox })
+    const scan = new Sandbox({ onError, path: sandbox })
     expect(await scan.file('../secret.txt')).toBeUndefined()
     expect(await scan.file('/etc/passwd')).toBeUndefined()
   })
@@ -143,7 +140,7 @@ describe('Sandbox security matrix: every hostile entry is refused or skipped and
     const storage = new MemoryStorage()
     const artifacts = new MessageArtifacts({ storage, messageId: 7 })
     await artifacts.attachFrom({
-      sandbox: new Sandbox({ path: sandbox }),
+      sandbox: new Sandbox({ onError, path: sandbox }),
       cutoff: new Date(Date.now() - 60_000),
     })
     expect(artifacts.attached).toEqual(['good.txt'])

@@ -14,8 +14,7 @@ import {
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Artifact } from '../../src/index.js'
-import { SandboxFile, UnsafeFileError } from '../../src/sandbox/index.js'
+import { Artifact, SandboxFile, UnsafeFileError } from '../../src/sandbox/index.js'
 import { tempDir } from './support.js'
 
 function world() {

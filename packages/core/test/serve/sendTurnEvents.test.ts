@@ -2,12 +2,9 @@ import { EventEmitter } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  type EventStreamSource,
-  type NodeResponseLike,
-  sendTurnEvents,
-  type TurnEvent,
-} from '../../src/index.js'
+import { sendTurnEvents, type TurnEvent } from '../../src/index.js'
+import type { NodeResponseLike } from '../../src/serve/sendTurnEvents.js'
+import type { EventStreamSource } from '../../src/serve/turnEventPump.js'
 import { channel, framesOf, textReader, turnEvents } from './support.js'
 
 const servers: Server[] = []

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Client, type OpencodeEvent, Reply, ServerError, SessionNotFoundError } from '../../src/index.js'
+import { Client, type OpencodeEvent, ServerError, SessionNotFoundError } from '../../src/index.js'
 import { OpencodeStandIn, scenario } from '../../src/testing/index.js'
 import { standInHandlers } from '../../src/testing/msw/index.js'
+import { Reply } from '../../src/wire/index.js'
 
 const BASE = 'http://standin.test'
 let standIn = new OpencodeStandIn({ heartbeatMs: 0 })

@@ -2,9 +2,10 @@
 // plays is checked against that line's recording from the real server.
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Client, type OpencodeEvent, Reply, SessionNotFoundError } from '../../src/index.js'
+import { Client, type OpencodeEvent, SessionNotFoundError } from '../../src/index.js'
 import { OpencodeStandIn, SERVER_LINES, type ServerLineName, scenario } from '../../src/testing/index.js'
 import { standInHandlers } from '../../src/testing/msw/index.js'
+import { Reply } from '../../src/wire/index.js'
 import { FINAL, loadFixture } from '../support/opencodeFixtures.js'
 
 const BASE = 'http://standin-lines.test'

@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { HttpResponse, http } from 'msw'
-import type { OpencodeEvent, OpencodeMessage } from '../../src/index.js'
+import type { OpencodeEvent } from '../../src/index.js'
+import type { OpencodeMessage } from '../../src/wire/index.js'
 import { unwrapGlobalEventFrame } from '../../src/wire/serverLineDifferences.js'
 
 export const FIXTURES = join(__dirname, '..', 'fixtures')

@@ -4,7 +4,6 @@ import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   AbortError,
-  BadRequestError,
   Client,
   ConnectionError,
   OpencodeError,
@@ -13,6 +12,7 @@ import {
   TimeoutError,
 } from '../../src/index.js'
 import { ManualClock } from '../../src/testing/ManualClock.js'
+import { BadRequestError } from '../../src/wire/index.js'
 import { BASE, settle, until } from './sse.js'
 
 const server = setupServer()

@@ -3,18 +3,15 @@ import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   AbortError,
-  BadRequestError,
   Client,
   ConnectionError,
-  FrameTooLargeError,
   type OpencodeEvent,
-  Reply,
   ServerError,
   SessionNotFoundError,
-  StaleSessionError,
   TimeoutError,
 } from '../../src/index.js'
 import { ManualClock } from '../../src/testing/ManualClock.js'
+import { BadRequestError, FrameTooLargeError, Reply, StaleSessionError } from '../../src/wire/index.js'
 
 const BASE = 'http://opencode.test'
 const server = setupServer()

@@ -1,21 +1,16 @@
 // wire-client.md §3: one test per row of the Reply table, the members, and design.md defects 3, 6 and 8.
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import type { OpencodeEvent } from '../../src/index.js'
+import { ManualClock } from '../../src/testing/ManualClock.js'
+import { appendText, textLength } from '../../src/wire/appendText.js'
 import {
-  ErrorReporter,
-  type OpencodeEvent,
   Reply,
   type ReplyObserver,
   type ReplyPart,
   type TextPart,
   type ToolPartRecord,
-} from '../../src/index.js'
-import { ManualClock } from '../../src/testing/ManualClock.js'
-import { appendText, textLength } from '../../src/wire/appendText.js'
+} from '../../src/wire/index.js'
 import { isStreamOnlyPart } from '../../src/wire/streamOnlyParts.js'
-
-afterEach(() => {
-  ErrorReporter.adapter = undefined
-})
 
 const S = 'ses_1'
 const ev = (type: string, properties: Record<string, unknown>): OpencodeEvent => ({

@@ -1,7 +1,8 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { FrameTooLargeError, ServerError, SseDecoder, type SseFrame } from '../../src/index.js'
+import { ServerError } from '../../src/index.js'
+import { FrameTooLargeError, SseDecoder, type SseFrame } from '../../src/wire/index.js'
 
 const decodeAll = (chunks: string[], options?: { maxFrameSize?: number }) => {
   const decoder = new SseDecoder(options)

@@ -3,16 +3,9 @@
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import {
-  AbortError,
-  Client,
-  ConnectionError,
-  type OpencodeEvent,
-  type OpencodeMessage,
-  StaleSessionError,
-  TimeoutError,
-} from '../../src/index.js'
+import { AbortError, Client, ConnectionError, type OpencodeEvent, TimeoutError } from '../../src/index.js'
 import { ManualClock } from '../../src/testing/ManualClock.js'
+import { type OpencodeMessage, StaleSessionError } from '../../src/wire/index.js'
 import { BASE, busy, connected, delta, frame, heartbeat, idle, pushSse, settle, sse, until } from './sse.js'
 
 const server = setupServer()

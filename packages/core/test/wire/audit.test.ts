@@ -9,13 +9,10 @@ import {
   InvalidArgumentError,
   OpencodeError,
   type OpencodeEvent,
-  type OpencodeMessage,
-  Reply,
-  type ReplyPart,
   SessionNotFoundError,
-  type ToolPartRecord,
 } from '../../src/index.js'
 import { systemClock } from '../../src/support/Clock.js'
+import { type OpencodeMessage, Reply, type ReplyPart, type ToolPartRecord } from '../../src/wire/index.js'
 import { mergeFinalExchange } from '../../src/wire/mergeFinalExchange.js'
 import { BASE, busy, connected, delta, frame, idle, openSse, settle, sse, until } from './sse.js'
 

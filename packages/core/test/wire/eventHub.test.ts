@@ -4,9 +4,10 @@
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Client, type OpencodeEvent, Reply, StaleSessionError, UpstreamError } from '../../src/index.js'
+import { Client, type OpencodeEvent, UpstreamError } from '../../src/index.js'
 import type { Clock } from '../../src/support/Clock.js'
 import { ManualClock } from '../../src/testing/ManualClock.js'
+import { Reply, StaleSessionError } from '../../src/wire/index.js'
 import { BASE, connected, delta, frame, heartbeat, idle, pushSse, settle, until } from './sse.js'
 
 const server = setupServer()

@@ -2,8 +2,9 @@
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { AbortError, Client, type OpencodeEvent, Reply, StaleSessionError } from '../../src/index.js'
+import { AbortError, Client, type OpencodeEvent } from '../../src/index.js'
 import { ManualClock } from '../../src/testing/ManualClock.js'
+import { Reply, StaleSessionError } from '../../src/wire/index.js'
 import {
   BASE,
   connected,

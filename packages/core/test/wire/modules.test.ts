@@ -1,24 +1,19 @@
 // wire-client.md §4 (small modules), the final-exchange merge (§2), the SseDecoder extras and ManualClock.
-import diagnostics_channel from 'node:diagnostics_channel'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { Client, InvalidArgumentError, type OpencodeEvent } from '../../src/index.js'
+import { ManualClock } from '../../src/testing/ManualClock.js'
+import { canonicalTodo } from '../../src/wire/canonicalTodo.js'
 import {
-  Client,
   FrameTooLargeError,
-  Instrumentation,
-  InvalidArgumentError,
   isEventOfType,
-  type OpencodeEvent,
   type OpencodeMessage,
   Prompts,
   Reply,
   type ReplyPart,
   SseDecoder,
-  Tracer,
   type WireClient,
   type WirePart,
-} from '../../src/index.js'
-import { ManualClock } from '../../src/testing/ManualClock.js'
-import { canonicalTodo } from '../../src/wire/canonicalTodo.js'
+} from '../../src/wire/index.js'
 import {
   currentTurnAssistants,
   mergeFinalExchange,
@@ -36,10 +31,6 @@ import {
 } from '../../src/wire/parseMessages.js'
 import { isStreamOnlyPart, stampPartSource } from '../../src/wire/streamOnlyParts.js'
 import { mergeToolState, toolPartOf } from '../../src/wire/toolParts.js'
-
-afterEach(() => {
-  Instrumentation.adapter = undefined
-})
 
 const msg = (
   role: string,
@@ -229,7 +220,7 @@ describe('§4 ResponseParser (pure)', () => {
   })
 })
 
-describe('§4 PartSource, Todo, Prompts, Tracer, Instrumentation', () => {
+describe('§4 PartSource, Todo, Prompts', () => {
   it('§4 PartSource.streamOnly: true when metadata.source is a stream-only source (todo.updated)', () => {
     expect(isStreamOnlyPart({ type: 'tool', metadata: { source: 'todo.updated' } })).toBe(true)
     expect(isStreamOnlyPart({ type: 'tool', metadata: { source: 'poll' } })).toBe(false)
@@ -273,50 +264,6 @@ describe('§4 PartSource, Todo, Prompts, Tracer, Instrumentation', () => {
     expect(prompts.resolve('que_1')).toBeUndefined()
     prompts.resolve('per_1')
     expect(prompts.promptBlocked).toBe(false)
-  })
-
-  it('§4 Tracer: call(name, payload) emits "<prefix>.<name>"', () => {
-    const emitter = vi.fn()
-    new Tracer({ prefix: 'assistant', emitter }).call('response.started', { id: 1 })
-    new Tracer({ prefix: 'opencode.', emitter }).call('turn.finished')
-    expect(emitter.mock.calls).toEqual([
-      ['assistant.response.started', { id: 1 }],
-      ['opencode.turn.finished', {}],
-    ])
-  })
-
-  it('§4 Instrumentation: no adapter → instrument runs fn and returns its value; notify does nothing', () => {
-    expect(Instrumentation.instrument('opencode.x', {}, () => 42)).toBe(42)
-    expect(() => Instrumentation.notify('opencode.x', {})).not.toThrow()
-  })
-
-  it('§4 Instrumentation: the adapter gets name, payload and the work (instrument) or a no-op (notify)', async () => {
-    const seen: unknown[] = []
-    Instrumentation.adapter = (name, payload, run) => {
-      seen.push([name, payload])
-      return run()
-    }
-    expect(await Instrumentation.instrument('opencode.request', { method: 'GET' }, async () => 'done')).toBe(
-      'done',
-    )
-    Instrumentation.notify('opencode.apply_patch.artifacts_dropped', { count: 1 })
-    expect(seen).toEqual([
-      ['opencode.request', { method: 'GET' }],
-      ['opencode.apply_patch.artifacts_dropped', { count: 1 }],
-    ])
-  })
-
-  it('§4 Instrumentation: events are published on node:diagnostics_channel channels of the same name', () => {
-    const received: unknown[] = []
-    const listener = (message: unknown) => received.push(message)
-    diagnostics_channel.subscribe('opencode.test_event', listener)
-    try {
-      Instrumentation.notify('opencode.test_event', { a: 1 })
-      Instrumentation.instrument('opencode.test_event', { b: 2 }, () => undefined)
-    } finally {
-      diagnostics_channel.unsubscribe('opencode.test_event', listener)
-    }
-    expect(received).toEqual([{ a: 1 }, { b: 2 }])
   })
 })
 

@@ -6,7 +6,7 @@ import {
   compareOpencodeVersions,
   parseOpencodeVersion,
   SUPPORTED_OPENCODE_VERSIONS,
-} from '../../src/index.js'
+} from '../../src/wire/index.js'
 
 const repo = join(__dirname, '..', '..', '..', '..')
 const matrix = JSON.parse(readFileSync(join(repo, 'e2e', 'matrix.json'), 'utf8')) as {

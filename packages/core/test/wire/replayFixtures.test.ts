@@ -3,15 +3,13 @@
 // and each line's documented difference is exercised by its own recording.
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { Client, SessionNotFoundError, UpstreamError } from '../../src/index.js'
 import {
-  Client,
   Reply,
-  SessionNotFoundError,
   type StreamResult,
   SUPPORTED_OPENCODE_VERSIONS,
   type ToolPartRecord,
-  UpstreamError,
-} from '../../src/index.js'
+} from '../../src/wire/index.js'
 import { mergeFinalExchange } from '../../src/wire/mergeFinalExchange.js'
 import {
   FINAL,

@@ -3,13 +3,8 @@
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  Client,
-  type OpencodeEvent,
-  type PendingPrompt,
-  Reply,
-  SessionNotFoundError,
-} from '../../src/index.js'
+import { Client, type OpencodeEvent, SessionNotFoundError } from '../../src/index.js'
+import { type PendingPrompt, Reply } from '../../src/wire/index.js'
 import {
   closesAfterConnected,
   isSessionNotFoundError,

@@ -2,20 +2,16 @@
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { AbortError, Client, type OpencodeEvent, ServerError, TimeoutError } from '../../src/index.js'
+import { ManualClock } from '../../src/testing/ManualClock.js'
 import {
-  AbortError,
-  Client,
   FrameTooLargeError,
   IdleStreamError,
   type MalformedFrame,
-  type OpencodeEvent,
   Reply,
-  ServerError,
   StaleSessionError,
   type StreamEventsOptions,
-  TimeoutError,
-} from '../../src/index.js'
-import { ManualClock } from '../../src/testing/ManualClock.js'
+} from '../../src/wire/index.js'
 import {
   BASE,
   busy,

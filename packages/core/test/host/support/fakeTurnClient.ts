@@ -1,11 +1,7 @@
-import type {
-  EventsOptions,
-  OpencodeEvent,
-  OpencodeMessage,
-  PromptInput,
-  TurnClient,
-} from '../../../src/index.js'
+import type { TurnClient } from '../../../src/host/Turn.js'
+import type { EventsOptions, OpencodeEvent } from '../../../src/index.js'
 import { AbortError, SessionNotFoundError } from '../../../src/index.js'
+import type { OpencodeMessage, PromptInput } from '../../../src/wire/index.js'
 
 /** A scripted step of the fake stream: an event, or code to run at that point. */
 export type StreamStep = OpencodeEvent | (() => unknown)

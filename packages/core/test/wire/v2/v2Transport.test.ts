@@ -4,7 +4,8 @@
 // must drive `Reply` to the same reply the polled messages give, every durable event exactly once.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type OpencodeEvent, Reply, systemClock, V2Client } from '@opencode-kit/core'
+import { type OpencodeEvent, systemClock } from '@opencode-kit/core'
+import { Reply, V2Client } from '@opencode-kit/core/wire'
 import { describe, expect, it } from 'vitest'
 import { mergeFinalExchange } from '../../../src/wire/mergeFinalExchange.js'
 import * as ResponseParser from '../../../src/wire/parseMessages.js'
