@@ -8,15 +8,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   Client,
-  type CreateSessionInput,
   createOpencodeKit,
   denyAll,
   type OpencodeKit,
   type PermissionPolicy,
   type StartTurnInput,
   type TurnEvent,
-  UnsupportedFeatureError,
 } from '@opencode-kit/core'
+import { type CreateSessionInput, UnsupportedFeatureError } from '@opencode-kit/core/wire'
 import { fsStorage } from '@opencode-kit/storage-fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTurnDatabase, type TurnDatabase } from '../support/database.js'

@@ -6,12 +6,12 @@ import {
   ConnectionError,
   createOpencodeKit,
   type EventsOptions,
-  type MessagePort,
   type OpencodeEvent,
   PersistenceError,
   type TurnEvent,
   type TurnTuning,
 } from '@opencode-kit/core'
+import type { MessagePort } from '@opencode-kit/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { E2E_DATABASES, openTurnDatabase, type TurnDatabase } from '../support/database.js'
 import { FINAL_TEXT } from '../support/fakeLlm.js'

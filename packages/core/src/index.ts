@@ -20,7 +20,7 @@ export { allowOnly, denyAll } from './host/Permissions.js'
 export type { MessageRow, RowId, SubjectRow } from './host/ports.js'
 export { type EnsuredSession, type PermissionPolicy, Session, type SessionOptions } from './host/Session.js'
 export { defineTransform, type Transform, TransformError } from './host/Transform.js'
-export { runTurn, startTurn, type TurnHandle, type TurnOptions } from './host/Turn.js'
+export { runTurn, startTurn, type TurnHandle, type TurnOptions, type TurnTuning } from './host/Turn.js'
 export {
   type PermissionRequestView,
   type QuestionRequestView,

@@ -1,11 +1,9 @@
 // Issue 15, host items 13–20: each test fails on the code before its fix.
 import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { MessagePort } from '../../src/adapter/index.js'
 import {
-  type MessagePort,
-  type OpencodeMessage,
   PersistenceError,
-  Reply,
   runTurn,
   Session,
   startTurn,
@@ -19,6 +17,7 @@ import {
   OpencodeStandIn,
   scenario,
 } from '../../src/testing/index.js'
+import { type OpencodeMessage, Reply } from '../../src/wire/index.js'
 import {
   assistantMessage,
   delta,

@@ -2,7 +2,8 @@
 // (and its runner ignores a legacy session's rules, checked on 1.18.33), so a session with rules
 // lives on the legacy API when the server offers it, and the client follows it there; otherwise a
 // typed error says what to do. The server here is a recording fetch answering like 1.18.33.
-import { Client, UnsupportedFeatureError } from '@opencode-kit/core'
+import { Client } from '@opencode-kit/core'
+import { UnsupportedFeatureError } from '@opencode-kit/core/wire'
 import { describe, expect, it } from 'vitest'
 
 const DENY = [{ permission: '*', pattern: '*', action: 'deny' as const }]
