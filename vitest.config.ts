@@ -26,6 +26,7 @@ const packages = [
   'adapter-sequelize',
   'adapter-mikro-orm',
   'adapter-drizzle',
+  'adapter-prisma',
   'storage-fs',
   'storage-s3',
   'relay-redis',
@@ -42,6 +43,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          // The Prisma tests need generated clients (prisma generate, offline).
+          ...(name === 'adapter-prisma' ? { globalSetup: ['test/support/prismaClients.ts'] } : {}),
         },
       })),
       // End to end against a real `opencode serve` (see e2e/support).
