@@ -72,6 +72,12 @@ export interface TurnTuning {
   snapshotIntervalMs: number
   /** Minimum ms between activity ticks (default 300 000). */
   activityIntervalMs: number
+  /**
+   * The turn's liveness stamp (`lastActivityAt`): written when the turn starts, with every
+   * snapshot, and on a timer when nothing stamped for this long (default 10 000). A row whose
+   * stamp is older than a few of these (see `recoverTurns`' `stalledForMs`) is stalled.
+   */
+  livenessIntervalMs: number
   /** Wait before the one empty-stream re-poll (default 2000). */
   emptyStreamRetryDelayMs: number
   /** Total wait for final text while the agent still works (default 120 000). */
@@ -95,6 +101,7 @@ export interface TurnTuning {
 export const TURN_DEFAULTS: Readonly<TurnTuning> = Object.freeze({
   snapshotIntervalMs: 1000,
   activityIntervalMs: 300_000,
+  livenessIntervalMs: 10_000,
   emptyStreamRetryDelayMs: 2000,
   finalExchangeTimeoutMs: 120_000,
   finalExchangeRetryDelayMs: 2000,
@@ -240,6 +247,8 @@ class TurnRun {
   private rowLeftPending = false
   private result: TurnResult | undefined
   private usage: TurnUsage = ZERO_USAGE
+  /** Clock time of the last liveness stamp this turn wrote. */
+  private lastStamp = Number.NEGATIVE_INFINITY
   /** Set when a terminal write kept failing: the row is still `pending` and `result` rejects. */
   private persistenceFailure: PersistenceError | undefined
 
@@ -262,6 +271,18 @@ class TurnRun {
   async run(): Promise<TurnResult> {
     this.startedAt = this.clock.now()
     this.startedDate = this.clock.date()
+    await this.stamp() // alive from the first moment: a stalled-turn sweep never takes a live turn
+    const alive = new AbortController()
+    const keepingAlive = this.keepAlive(alive.signal)
+    try {
+      return await this.runAlive()
+    } finally {
+      alive.abort()
+      await keepingAlive
+    }
+  }
+
+  private async runAlive(): Promise<TurnResult> {
     try {
       this.trace('response.started', { subjectId: this.subject.id, messageId: this.messageId })
       let attemptedRecreate = false
@@ -304,6 +325,31 @@ class TurnRun {
     )
     if (failure) throw failure
     return result
+  }
+
+  /** Stamp the row's `lastActivityAt` (best effort: a failure is reported, the next stamp retries). */
+  private async stamp(): Promise<void> {
+    this.lastStamp = this.clock.now()
+    try {
+      await this.options.messages.touchActivity(this.messageId, this.clock.date())
+    } catch (error) {
+      this.report(error, 'warning', { action: 'liveness' })
+    }
+  }
+
+  /** While the turn runs: stamp whenever nothing else stamped for `livenessIntervalMs`. */
+  private async keepAlive(signal: AbortSignal): Promise<void> {
+    const interval = Math.max(1000, this.options.livenessIntervalMs) // the ≤ 1 write/s budget
+    for (;;) {
+      const due = this.lastStamp + interval - this.clock.now()
+      try {
+        await this.clock.sleep(Math.max(due, 1), signal)
+      } catch {
+        return // the turn ended
+      }
+      if (signal.aborted) return
+      if (this.clock.now() - this.lastStamp >= interval) await this.stamp()
+    }
   }
 
   /** End a turn whose procedure threw: the stop path, or the unexpected-error path. */
@@ -396,11 +442,14 @@ class TurnRun {
       dirty = false
       try {
         const current = reply.result
+        const at = this.clock.now()
         const written = await messages.snapshot(this.messageId, {
           content: current.fullText,
           reasoning: current.reasoningText || null,
           parts: current.parts,
+          lastActivityAt: this.clock.date(), // the snapshot is the heartbeat
         })
+        if (written) this.lastStamp = at
         if (!written) {
           // The row left `pending` (a user's cancel): stop streaming and stop the upstream spend.
           this.rowLeftPending = true
@@ -418,6 +467,7 @@ class TurnRun {
         lastTouch = this.clock.now()
         try {
           await messages.touchActivity(this.messageId, this.clock.date())
+          this.lastStamp = lastTouch
         } catch (error) {
           this.report(error, 'warning', { action: 'touchActivity' })
         }
