@@ -1,4 +1,5 @@
-import type { MessagePort, RecordPort, RowId } from '@opencode-kit/core'
+import type { RowId } from '@opencode-kit/core'
+import type { MessagePort, RecordPort } from '@opencode-kit/core/adapter'
 import {
   type AdapterOptions,
   type Condition,

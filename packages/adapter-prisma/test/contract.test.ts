@@ -1,7 +1,7 @@
 // The core contract suites against the Prisma adapter on each database. Raw inserts and reads use
 // knex directly, so the suites check what really reached the tables (created by adapter-knex's
 // migration: the shipped Prisma models must match the shipped schema).
-import type { MessageStatus, StoredPart } from '@opencode-kit/core'
+import type { MessageStatus, StoredPart } from '@opencode-kit/core/adapter'
 import { describeMessagePort, describeRecordPort } from '@opencode-kit/core/testing/vitest'
 import { prismaAdapter } from '../src/index.js'
 import { DATABASES, isolatedPrisma } from './support/isolatedPrisma.js'
