@@ -343,6 +343,64 @@ describe('Turn through the v2 transport against real opencode 1.18.33 (default c
     expect(client.aborted).toContain(subject.opencodeSessionId)
   })
 
+  it('[stream-resume] the event stream breaks mid-answer and the server refuses a reconnect: the turn resumes after the last seq from the durable log and follows the run to its end', async () => {
+    // The real server behind a fetch that cuts the first `/api/event` once the text streams, and
+    // answers the next connection 503 (a proxy restarting): the stream ends with a ServerError.
+    let connections = 0
+    const flaky: typeof fetch = async (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input))
+      if (url.pathname !== '/api/event') return fetch(input, init)
+      connections++
+      if (connections === 2) return new Response('proxy restarting', { status: 503 })
+      const response = await fetch(input, init)
+      if (connections > 1 || !response.body) return response
+      const reader = response.body.getReader()
+      let cut = false
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (cut) return controller.error(new Error('connection reset by the test'))
+          const { done, value } = await reader.read()
+          if (done) return controller.close()
+          controller.enqueue(value)
+          if (new TextDecoder().decode(value).includes('session.next.text.delta')) cut = true
+        },
+        cancel: (reason) => reader.cancel(reason),
+      })
+      return new Response(body, { status: response.status, headers: response.headers })
+    }
+    const flakyClient = new Client({ baseUrl: server.url, directory: server.projectDir, fetch: flaky })
+    const subjectId = await db.insertSubject('resume')
+    const messageId = await db.insertMessage(subjectId)
+    const trace: [string, Record<string, unknown>][] = []
+    const turn = kitFor(trace, 'server-defaults', flakyClient).startTurn({
+      subjectId,
+      messageId,
+      prompt: 'Talk slowly [slow]',
+    })
+    const kinds: string[] = []
+    let text = ''
+    for await (const event of turn.events) {
+      kinds.push(event.type)
+      if (event.type === 'restart') text = ''
+      if (event.type === 'text-delta') text += event.text
+    }
+    const result = await turn.result
+    expect(result.status).toBe('completed')
+    const names = trace.map(([name]) => name)
+    expect(names).toEqual(
+      expect.arrayContaining(['stream.interrupted', 'stream.resumed', 'stream.completed', 'turn.finished']),
+    )
+    expect(trace.find(([name]) => name === 'stream.interrupted')?.[1]).toMatchObject({ error: 'ServerError' })
+    expect(trace.find(([name]) => name === 'stream.resumed')?.[1]).toEqual({ afterSeq: expect.any(Number) })
+    expect(connections).toBe(3)
+    const row = await db.messages.load(messageId)
+    expect(row.content).toContain(FINAL_TEXT)
+    // Text deltas are not durable on v2: those sent while no stream was open are gone, and the log's
+    // `text.ended` brings the whole text — then (only then) the view restarts once, with the full text.
+    expect(kinds.filter((kind) => kind === 'restart').length).toBeLessThanOrEqual(1)
+    expect(text.trim()).toBe(row.content?.trim())
+  })
+
   it('[deleted-session] a session deleted upstream between two turns is recreated once, loudly, and the prompt re-sent', async () => {
     const first = await runTurn('First turn')
     expect(first.result.status).toBe('completed')

@@ -9,6 +9,7 @@ import {
   OpencodeError,
   SessionNotFoundError,
   StaleSessionError,
+  TimeoutError,
   UpstreamError,
 } from '../wire/errors.js'
 import { mergeStreamOnlyParts } from '../wire/mergeFinalExchange.js'
@@ -65,6 +66,9 @@ export interface TurnStreamOptions extends EventDeadlines {
 
 /** A value, or a function of the subject row that computes it (may be async). */
 export type PerSubject<T> = T | ((subject: SubjectRow) => T | Promise<T>)
+
+/** The stream's overall deadline when `stream.overallMs` is not set (the client's default). */
+const DEFAULT_OVERALL_MS = 600_000
 
 /** The knobs of a turn; every one has a default. */
 export interface TurnTuning {
@@ -494,20 +498,18 @@ class TurnRun {
       promptSucceeded = true
     }
 
-    try {
-      const releaseConnections = this.options.releaseConnections
-      if (releaseConnections)
-        await contain(releaseConnections, (error) =>
-          this.report(error, 'warning', { hook: 'releaseConnections' }),
-        )
-      const { reconnectDelayMs, ...deadlines } = this.options.stream ?? {}
+    const { reconnectDelayMs, ...deadlines } = this.options.stream ?? {}
+    /** Follows the session's events into the reply: from the prompt, or (resuming) after a seq of its log. */
+    const follow = async (afterSeq?: number) => {
+      const overallMs = deadlines.overallMs ?? DEFAULT_OVERALL_MS
       const events = client.events(sessionId, {
         signal: this.signal,
         clock: this.clock,
-        onceConnected,
         blocked: () => reply.promptBlocked,
-        deadlines,
         reconnectDelayMs,
+        ...(afterSeq === undefined
+          ? { onceConnected, deadlines }
+          : { afterSeq, deadlines: { ...deadlines, overallMs: overallMs - this.elapsed(start) } }),
       })
       for await (const event of events) {
         eventCount++
@@ -522,10 +524,12 @@ class TurnRun {
         eventCount,
         toolCount: reply.toolCount,
       })
-    } catch (error) {
-      if (error instanceof SessionNotFoundError) throw error
-      if (this.stopRequested) return reply.result // handleStop cancels the row and the upstream run
-      if (!promptSucceeded) throw error // the prompt may not have run: recovering could finalize stale text
+    }
+    /** After a broken stream: what the caller does next (rethrow, stop, or recover). */
+    const interrupted = (error: unknown): 'rethrow' | 'stopped' | 'recover' => {
+      if (error instanceof SessionNotFoundError) return 'rethrow'
+      if (this.stopRequested) return 'stopped' // handleStop cancels the row and the upstream run
+      if (!promptSucceeded) return 'rethrow' // the prompt may not have run: recovering could finalize stale text
       this.report(error, 'warning', { errorClass: errorName(error) })
       this.trace('stream.interrupted', {
         durationMs: this.elapsed(start),
@@ -533,6 +537,35 @@ class TurnRun {
         error: errorName(error),
         errorMessage: truncate(errorMessage(error)),
       })
+      return 'recover'
+    }
+
+    try {
+      const releaseConnections = this.options.releaseConnections
+      if (releaseConnections)
+        await contain(releaseConnections, (error) =>
+          this.report(error, 'warning', { hook: 'releaseConnections' }),
+        )
+      await follow()
+    } catch (error) {
+      const next = interrupted(error)
+      if (next === 'rethrow') throw error
+      if (next === 'stopped') return reply.result
+      // A server with a durable log (v2): resume after the last event seen, once, in the time left;
+      // the reply goes on where it was (no restart). Otherwise, or if that fails too: the messages.
+      const afterSeq = reply.lastSeq
+      const left = (deadlines.overallMs ?? DEFAULT_OVERALL_MS) - this.elapsed(start)
+      if (afterSeq !== undefined && left > 0 && !(error instanceof TimeoutError)) {
+        try {
+          this.trace('stream.resumed', { afterSeq })
+          await follow(afterSeq)
+          return reply.result
+        } catch (again) {
+          const then = interrupted(again)
+          if (then === 'rethrow') throw again
+          if (then === 'stopped') return reply.result
+        }
+      }
       await this.attemptStreamRecovery(sessionId, reply)
     }
     return reply.result

@@ -100,6 +100,7 @@ export class Reply {
   private todoIndex: number | undefined
   private pendingQuestions = new Map<string, JsonObject>()
   private readonly onError: ErrorHook | undefined
+  private seenSeq: number | undefined
 
   /**
    * `clock` stamps when questions and permissions were asked (default: the system clock);
@@ -157,6 +158,15 @@ export class Reply {
     }
   }
 
+  /**
+   * The highest position in the session's durable log among the events applied (v2 API only;
+   * undefined on the legacy API, which has no log): resume a broken stream after it with
+   * `client.events(sessionId, { afterSeq: reply.lastSeq })`.
+   */
+  get lastSeq(): number | undefined {
+    return this.seenSeq
+  }
+
   /** True while a question or permission waits for an answer. */
   get promptBlocked(): boolean {
     return this.prompts.promptBlocked
@@ -170,6 +180,7 @@ export class Reply {
   /** Apply one event. Unknown events are ignored. */
   apply(event: OpencodeEvent): void {
     const props = isObject(event?.properties) ? event.properties : {}
+    if (typeof event?.seq === 'number' && !(event.seq <= (this.seenSeq ?? -1))) this.seenSeq = event.seq
     switch (event?.type) {
       case 'message.part.delta':
         this.applyDelta(props)

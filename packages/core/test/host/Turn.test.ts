@@ -8,6 +8,7 @@ import {
   ServerError,
   Session,
   startTurn,
+  TimeoutError,
   type TurnOptions,
   type TurnResult,
 } from '../../src/index.js'
@@ -322,6 +323,55 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
     })
     expect(reports[0]).toMatchObject({ severity: 'warning', context: { errorClass: 'ServerError' } })
     expect((await w.messages.load(w.message.id)).content).toBe('pong')
+  })
+
+  it('stream dies on a server with a durable log (v2): resumed after the last seq, the reply goes on, no restart', async () => {
+    const w = world()
+    w.client.steps = [{ ...delta('po'), seq: 7 }]
+    w.client.streamError = new ServerError('connection reset')
+    w.client.resumeSteps = [{ ...delta('ng'), seq: 8 }, idle()]
+    const turn = startTurn(w.options())
+    const kinds: string[] = []
+    for await (const event of turn.events) kinds.push(event.type)
+    const result = await turn.result
+    expect(result.status).toBe('completed')
+    expect(w.client.resumedAfter).toEqual([7])
+    expect(w.client.prompts).toHaveLength(1)
+    expect(w.names()).toEqual([
+      'response.started',
+      'stream.interrupted',
+      'stream.resumed',
+      'stream.completed',
+      'turn.finished',
+    ])
+    expect(w.trace[2]?.[1]).toEqual({ afterSeq: 7 })
+    expect(kinds).not.toContain('restart')
+    expect((await w.messages.load(w.message.id)).content).toBe('pong')
+  })
+
+  it('a resumed stream that fails too falls back to the messages; a turn past its deadline is not resumed', async () => {
+    const w = world()
+    w.client.steps = [{ ...delta('po'), seq: 3 }]
+    w.client.streamError = new ServerError('connection reset')
+    w.client.resumeError = new ServerError('still down')
+    const result = await w.run()
+    expect(result.status).toBe('completed')
+    expect(w.client.resumedAfter).toEqual([3])
+    expect(w.names()).toEqual([
+      'response.started',
+      'stream.interrupted',
+      'stream.resumed',
+      'stream.interrupted',
+      'turn.finished',
+    ])
+    expect((await w.messages.load(w.message.id)).content).toBe('pong')
+
+    const late = world()
+    late.client.steps = [{ ...delta('po'), seq: 3 }]
+    late.client.streamError = new TimeoutError('The session did not finish')
+    await late.run()
+    expect(late.client.resumedAfter).toEqual([])
+    expect(late.names()).toEqual(['response.started', 'stream.interrupted', 'turn.finished'])
   })
 
   it('prompt POST fails with a 5xx: failed, error fallback, no recovery', async () => {

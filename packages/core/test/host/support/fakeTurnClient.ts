@@ -25,6 +25,11 @@ export class FakeTurnClient implements TurnClient {
   promptError: unknown
   /** Thrown by the stream after its steps. */
   streamError: unknown
+  /** Steps of a stream resumed with `afterSeq` (the v2 durable log); thrown after them: `resumeError`. */
+  resumeSteps: StreamStep[] = []
+  resumeError: unknown
+  /** The `afterSeq` of every resumed stream. */
+  readonly resumedAfter: number[] = []
   /** Sessions that answer 404. */
   readonly missing = new Set<string>()
   private polls = 0
@@ -64,6 +69,16 @@ export class FakeTurnClient implements TurnClient {
 
   /** Like `Client.events`: subscribe, run `onceConnected` once, then the scripted steps. */
   async *events(_sessionId: string, options: EventsOptions = {}): AsyncIterable<OpencodeEvent> {
+    if (options.afterSeq !== undefined) {
+      this.log.push(`sse_resumed ${options.afterSeq}`)
+      this.resumedAfter.push(options.afterSeq)
+      for (const step of this.resumeSteps) {
+        if (typeof step === 'function') await step()
+        else yield step
+      }
+      if (this.resumeError) throw this.resumeError
+      return
+    }
     this.log.push('sse_ready')
     await options.onceConnected?.()
     if (this.reconnect) this.log.push('sse_reconnected') // a new connection never runs onceConnected again
