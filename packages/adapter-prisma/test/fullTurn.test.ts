@@ -21,11 +21,16 @@ afterAll(async () => {
   await standIn.close()
 })
 
-describe.each(DATABASES)('a full turn through adapter-prisma on %s', (name) => {
+describe.each(
+  DATABASES.flatMap((name) => [
+    [name, 'knex'],
+    [name, 'sql'],
+  ]),
+)('a full turn through adapter-prisma on %s (tables from %s)', (name, tables) => {
   let db: Awaited<ReturnType<typeof isolatedPrisma>>
   let knex: Knex
   beforeAll(async () => {
-    db = await isolatedPrisma(name)
+    db = await isolatedPrisma(name, { tables })
     knex = db.knex
   })
   afterAll(async () => {

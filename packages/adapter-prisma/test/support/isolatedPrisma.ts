@@ -11,7 +11,7 @@ import {
   isolatedKnex,
   type KnexSpec,
 } from '../../../adapter-knex/test/support/isolatedKnex.js'
-import type { PrismaClientLike } from '../../src/index.js'
+import { opencodeSchemaSql, type PrismaClientLike } from '../../src/index.js'
 import { prismaClientClass } from './prismaClients.js'
 
 export { DATABASES }
@@ -39,10 +39,17 @@ export async function connectPrisma(
   return { prisma, close: () => prisma.$disconnect() }
 }
 
-/** An isolated database with the shipped tables, a PrismaClient and a knex on it. */
-export async function isolatedPrisma(name: (typeof DATABASES)[number]) {
+const DIALECTS = { sqlite: 'sqlite', postgres: 'postgresql', mariadb: 'mysql' } as const
+
+/**
+ * An isolated database with the shipped tables, a PrismaClient and a knex on it. The tables come
+ * from adapter-knex's migration, or with `tables: 'sql'` from the plain SQL the package re-exports.
+ */
+export async function isolatedPrisma(name: (typeof DATABASES)[number], { tables = 'knex' } = {}) {
   const raw: IsolatedKnex = await isolatedKnex(name)
-  await raw.knex.migrate.latest({ migrationSource: opencodeMigrations() })
+  if (tables === 'sql')
+    for (const statement of opencodeSchemaSql(DIALECTS[name])) await raw.knex.raw(statement)
+  else await raw.knex.migrate.latest({ migrationSource: opencodeMigrations() })
   const { prisma, close } = await connectPrisma(raw.spec)
   return {
     name,
