@@ -53,3 +53,18 @@ export const redisServerBinary = (): string => {
   }
   return found
 }
+
+/**
+ * The databases an adapter suite runs on: all of `all`, or those named in
+ * `OPENCODE_KIT_TEST_DATABASES` (comma-separated). The Node 24 pass of `npm test` leaves SQLite out:
+ * better-sqlite3 12 (the last line that installs on Node 20) aborts the process on Node 24 when the
+ * garbage collector frees a statement (`Assertion failed: (env) != nullptr` in
+ * `RemoveEnvironmentCleanupHook`, WiseLibs/better-sqlite3#1515).
+ */
+export function testDatabases<const T extends readonly string[]>(all: T): readonly T[number][] {
+  const wanted = process.env.OPENCODE_KIT_TEST_DATABASES?.split(',').map((name) => name.trim())
+  if (!wanted) return all
+  const chosen = all.filter((name) => wanted.includes(name))
+  if (chosen.length === 0) throw new Error(`OPENCODE_KIT_TEST_DATABASES names none of ${all.join(', ')}`)
+  return chosen
+}

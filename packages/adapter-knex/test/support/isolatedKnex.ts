@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import knexFactory, { type Knex } from 'knex'
-import { mysqlUrl, postgresUrl } from '../../../../test-utils/services.js'
+import { mysqlUrl, postgresUrl, testDatabases } from '../../../../test-utils/services.js'
 
 /** How a child process reaches the same isolated database (JSON-safe). */
 export interface KnexSpec {
@@ -36,7 +36,7 @@ export function connectKnex(spec: KnexSpec): Knex {
 }
 
 /** The three databases every adapter test runs on. */
-export const DATABASES = ['sqlite', 'postgres', 'mariadb'] as const
+export const DATABASES = testDatabases(['sqlite', 'postgres', 'mariadb'] as const)
 
 /** One isolated database. */
 export interface IsolatedKnex {

@@ -8,10 +8,10 @@ import { BetterSqliteDriver } from '@mikro-orm/better-sqlite'
 import { type EntitySchema, MikroORM, type Options } from '@mikro-orm/core'
 import { MariaDbDriver } from '@mikro-orm/mariadb'
 import { PostgreSqlDriver } from '@mikro-orm/postgresql'
-import { mysqlUrl, postgresUrl } from '../../../../test-utils/services.js'
+import { mysqlUrl, postgresUrl, testDatabases } from '../../../../test-utils/services.js'
 import { createOpencodeTables, defineOpencodeEntities } from '../../src/index.js'
 
-export const DATABASES = ['sqlite', 'postgres', 'mariadb'] as const
+export const DATABASES = testDatabases(['sqlite', 'postgres', 'mariadb'] as const)
 export type DatabaseName = (typeof DATABASES)[number]
 
 /** How a child process reaches the same isolated database (JSON-safe). */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Options, Sequelize } from 'sequelize'
-import { mysqlUrl, postgresUrl } from '../../../../test-utils/services.js'
+import { mysqlUrl, postgresUrl, testDatabases } from '../../../../test-utils/services.js'
 
 /** How a child process reaches the same isolated database. */
 export interface ConnectionSpec {
@@ -81,7 +81,7 @@ async function create(name: string): Promise<ConnectionSpec & { cleanup(): Promi
 }
 
 /** The three databases every adapter test runs on. */
-export const DATABASES = ['sqlite', 'postgres', 'mariadb'] as const
+export const DATABASES = testDatabases(['sqlite', 'postgres', 'mariadb'] as const)
 
 /** Create an isolated database of the given kind. */
 export async function isolatedDatabase(name: (typeof DATABASES)[number]): Promise<IsolatedDatabase> {
