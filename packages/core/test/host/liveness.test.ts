@@ -1,7 +1,8 @@
 // Issue 17 step 1: liveness you can trust. A running turn stamps `lastActivityAt` when it starts,
 // with its snapshots, and on a timer while the stream is quiet — within one write per second.
 import { describe, expect, it } from 'vitest'
-import { type MessagePort, runTurn, Session, type TurnOptions } from '../../src/index.js'
+import type { MessagePort } from '../../src/adapter/index.js'
+import { runTurn, Session, type TurnOptions } from '../../src/index.js'
 import { ManualClock, MemoryMessagePort, MemoryRecordPort } from '../../src/testing/index.js'
 import {
   assistantMessage,
