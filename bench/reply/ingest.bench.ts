@@ -2,11 +2,16 @@
  * Reply ingest: how fast opencode-kit turns SSE bytes into reply parts, against
  *   (a) the limit: raw frame splitting + JSON.parse of every frame, and
  *   (c) what users write by hand today: @opencode-ai/sdk event iteration + accumulating text deltas.
- * (b) is opencode-kit's real path: Client.streamEvents (SseDecoder, session filter, deadlines) + Reply.
+ * (b) is opencode-kit's real path: Client.events (SseDecoder, session filter, deadlines) + Reply.
+ * (d) is what an app consumes: a whole turn (startTurn on memory ports) read through turn.events —
+ *     the TurnEvent stream must not make streaming slower than (b) (target: within 10 %).
  * Also: scaling over 25k…200k deltas and peak heap growth against the final text size.
  * Run with `npm run bench -- reply`.
  */
 import { createOpencodeClient } from '@opencode-ai/sdk'
+import type { TurnClient } from '../../packages/core/src/host/Turn.js'
+import { Session, startTurn } from '../../packages/core/src/index.js'
+import { MemoryMessagePort, MemoryRecordPort } from '../../packages/core/src/testing/index.js'
 import { Client, Reply } from '../../packages/core/src/wire/index.js'
 import { generateStream, type StreamFixture, serveOverLoopback } from './streamFixture.js'
 
@@ -54,8 +59,39 @@ async function ours(_fixture: StreamFixture, onChunk?: () => void): Promise<numb
         }
       : undefined,
   })
-  await client.streamEvents({ sessionId: 'ses_bench' }, (event) => reply.apply(event))
+  for await (const event of client.events('ses_bench')) reply.apply(event)
   return reply.result.fullText.length
+}
+
+/** A whole turn over the same bytes, consumed through turn.events (prompt and final poll are no-ops). */
+async function turnEvents(_fixture: StreamFixture): Promise<number> {
+  const wire = new Client({ baseUrl: loopback.url })
+  const client: TurnClient = {
+    events: (sessionId, options) => wire.events(sessionId, options),
+    prompt: async () => {},
+    getMessages: async () => [],
+    abortSession: async () => true,
+  }
+  const records = new MemoryRecordPort()
+  const messages = new MemoryMessagePort()
+  const session = new Session({
+    subject: records.insert({ opencodeSessionId: 'ses_bench' }),
+    records,
+    client: { ...client, createSession: async () => ({ id: 'ses_bench' }), deleteSession: async () => true },
+    permissions: 'server-defaults',
+  })
+  const turn = startTurn({
+    messageId: messages.insert().id,
+    messages,
+    session,
+    client,
+    prompt: 'Write a long report',
+  })
+  let count = 0
+  for await (const _event of turn.events) count++
+  const result = await turn.result
+  if (result.status !== 'completed') throw new Error(`the turn ended ${result.status}`)
+  return count
 }
 
 async function sdk(_fixture: StreamFixture): Promise<number> {
@@ -94,13 +130,14 @@ console.log(
   `stream: ${fixture.deltas} deltas, ${(fixture.bytes / 1e6).toFixed(1)} MB of SSE, ${(fixture.textLength / 1e6).toFixed(1)} MB of text`,
 )
 // Interleaved rounds, median of each: drift on a shared machine hits all three alike.
-const rounds: Record<'raw' | 'ours' | 'sdk', number[]> = { raw: [], ours: [], sdk: [] }
-for (const fn of [raw, ours, sdk]) await fn(fixture) // warm-up
+const rounds: Record<'raw' | 'ours' | 'sdk' | 'turn', number[]> = { raw: [], ours: [], sdk: [], turn: [] }
+for (const fn of [raw, ours, sdk, turnEvents]) await fn(fixture) // warm-up
 for (let round = 0; round < 9; round++) {
   for (const [name, fn] of [
     ['raw', raw],
     ['ours', ours],
     ['sdk', sdk],
+    ['turn', turnEvents],
   ] as const) {
     gc()
     const start = performance.now()
@@ -113,13 +150,19 @@ const median = (values: number[]) =>
 const tRaw = median(rounds.raw)
 const tOurs = median(rounds.ours)
 const tSdk = median(rounds.sdk)
+const tTurn = median(rounds.turn)
 console.log(`(a) raw decode + JSON.parse: ${tRaw.toFixed(0)} ms`)
-console.log(`(b) opencode-kit streamEvents + Reply: ${tOurs.toFixed(0)} ms`)
+console.log(`(b) opencode-kit client.events + Reply: ${tOurs.toFixed(0)} ms`)
 console.log(`(c) @opencode-ai/sdk iteration + text accumulation: ${tSdk.toFixed(0)} ms`)
+console.log(`(d) a turn consumed through turn.events: ${tTurn.toFixed(0)} ms`)
 const replyVsRaw = tRaw / tOurs
 const replyVsSdk = tSdk / tOurs
 console.log(
   `throughput (b)/(a) = ${replyVsRaw.toFixed(2)} (target ≥ 0.7), (b)/(c) = ${replyVsSdk.toFixed(2)} (target ≥ 1.2)`,
+)
+const turnVsReply = tOurs / tTurn
+console.log(
+  `throughput (d)/(b) = ${turnVsReply.toFixed(2)} (target ≥ 0.9: turn.events within 10 % of the ingest)`,
 )
 
 const sizes = [25_000, 50_000, 100_000, 200_000]
@@ -159,6 +202,7 @@ console.log(
   JSON.stringify({
     reply_vs_raw_parse: Number(replyVsRaw.toFixed(3)),
     reply_vs_sdk: Number(replyVsSdk.toFixed(3)),
+    turn_events_vs_reply: Number(turnVsReply.toFixed(3)),
     scaling_2x_time_ratio: Number(worstSlope.toFixed(3)),
     peak_heap_vs_text: Number(peakRatio.toFixed(3)),
   }),

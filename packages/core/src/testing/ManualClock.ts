@@ -13,8 +13,9 @@ interface Sleeper {
  * ```ts
  * const clock = new ManualClock()
  * const client = new Client({ baseUrl, clock })
- * const stream = client.streamEvents({ sessionId, firstEventTimeoutMs: 1000 }, () => {})
- * await clock.advance(1000) // → StaleSessionError, without waiting a second
+ * const events = client.events(sessionId, { deadlines: { firstEventMs: 1000 } })[Symbol.asyncIterator]()
+ * const next = events.next()
+ * await clock.advance(1000) // next rejects with StaleSessionError, without waiting a second
  * ```
  */
 export class ManualClock implements Clock {

@@ -44,12 +44,8 @@ import type {
   PromptOptions,
   QuestionReject,
   QuestionReply,
-  StreamEventsOptions,
   WireClient,
 } from './WireClient.js'
-
-/** @deprecated Import it from the package root; kept here while the host layer moves to `events`. */
-export type { StreamEventsOptions } from './WireClient.js'
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -370,14 +366,6 @@ export class Client implements WireClient {
    */
   async prompt(sessionId: string, input: PromptInput): Promise<void> {
     const { text, ...options } = input
-    await this.sendMessageAsync(sessionId, text, options)
-  }
-
-  /**
-   * @deprecated Use {@link Client.prompt}. `POST /session/:id/prompt_async` (v2:
-   * `POST /api/session/:id/prompt`, where the `messageId` is an idempotency key).
-   */
-  async sendMessageAsync(sessionId: string, text: string, options: PromptOptions = {}): Promise<void> {
     const v2 = await this.v2For(sessionId, options)
     if (v2) return v2.prompt(sessionId, { ...options, text })
     await this.request('POST', `/session/${encodeURIComponent(sessionId)}/prompt_async`, {
@@ -522,74 +510,6 @@ export class Client implements WireClient {
   }
 
   /**
-   * @deprecated Use {@link Client.events}, the same stream as an async iterable.
-   *
-   * Follow one session's events until it goes idle, calling `onActivityTick` then `onEvent` for
-   * each; `onSubscribed` runs once the subscription is live (a truthy return restarts the
-   * deadlines). Errors thrown by the callbacks propagate unchanged.
-   */
-  async streamEvents(
-    options: StreamEventsOptions,
-    onEvent: (event: OpencodeEvent) => void | Promise<void>,
-  ): Promise<void> {
-    const v2 = await this.v2For(options.sessionId, { signal: options.signal })
-    if (v2) {
-      const reply = options.reply
-      for await (const event of v2.events(options.sessionId, {
-        signal: options.signal,
-        clock: options.clock,
-        reconnectDelayMs: options.reconnectDelayMs,
-        deadlines: {
-          overallMs: options.timeoutMs,
-          firstEventMs: options.firstEventTimeoutMs,
-          idleMs: options.idleStreamTimeoutMs,
-          readMs: options.readTimeoutMs,
-          connectMs: options.connectTimeoutMs,
-        },
-        blocked: reply ? () => reply.promptBlocked : undefined,
-        onceConnected: options.onSubscribed ? async () => Boolean(await options.onSubscribed?.()) : undefined,
-      })) {
-        await options.onActivityTick?.(event)
-        await onEvent(event)
-      }
-      return
-    }
-    const clock = options.clock ?? this.clock
-    const reply = options.reply
-    const onSubscribed = options.onSubscribed
-    const settings = this.streamSettings(
-      options.sessionId,
-      {
-        signal: options.signal,
-        clock,
-        reconnectDelayMs: options.reconnectDelayMs,
-        blocked: reply ? () => reply.promptBlocked === true : undefined,
-        onceConnected: onSubscribed ? async () => Boolean(await onSubscribed()) : undefined,
-        deadlines: {
-          overallMs: options.timeoutMs,
-          firstEventMs: options.firstEventTimeoutMs,
-          idleMs: options.idleStreamTimeoutMs,
-          readMs: options.readTimeoutMs,
-          connectMs: options.connectTimeoutMs,
-        },
-      },
-      clock,
-    )
-    if (options.onMalformedFrame) settings.onMalformedFrame = options.onMalformedFrame
-    // A stream with its own fetch or frame cap cannot share the client's subscription.
-    const own = options.fetch !== undefined || options.maxFrameSize !== undefined
-    const hubFor = own
-      ? () => new EventHub(this.eventFeed(options.fetch, options.maxFrameSize), clock, () => {})
-      : () => this.hubFor(clock)
-    const noteRequests = this.v2Transport !== undefined
-    for await (const event of new SessionStream(settings, hubFor)) {
-      if (noteRequests) this.noteLegacyRequest(options.sessionId, event)
-      await options.onActivityTick?.(event)
-      await onEvent(event)
-    }
-  }
-
-  /**
    * Convenience: prompt a session and stream its reply. Subscribes, sends the prompt once, applies
    * every event to a {@link Reply} (`onPart` is notified of text deltas), then merges the final
    * messages and returns the result with the turn's usage (cost and tokens summed over every model
@@ -675,23 +595,16 @@ export class Client implements WireClient {
   }
 
   /** The event feed of this client (or, with overrides, a private one). */
-  private eventFeed(fetchImpl?: typeof fetch, maxFrameSize?: number): EventFeed {
-    if (fetchImpl === undefined && maxFrameSize === undefined) {
-      this.legacyFeed ??= this.newLegacyFeed(this.fetchImpl, this.options.maxFrameSize)
-      return this.legacyFeed
-    }
-    return this.newLegacyFeed(fetchImpl ?? this.fetchImpl, maxFrameSize ?? this.options.maxFrameSize)
-  }
-
-  private newLegacyFeed(fetchImpl: typeof fetch, maxFrameSize: number | undefined): LegacyEventFeed {
-    return new LegacyEventFeed({
+  private eventFeed(): EventFeed {
+    this.legacyFeed ??= new LegacyEventFeed({
       url: (route) => this.url(route, true),
       headers: () => this.headers(),
-      fetch: fetchImpl,
-      maxFrameSize,
+      fetch: this.fetchImpl,
+      maxFrameSize: this.options.maxFrameSize,
       onError: this.options.onError,
       where: this.where,
     })
+    return this.legacyFeed
   }
 
   private streamSettings(sessionId: string, options: EventsOptions, clock: Clock): SessionStreamSettings {

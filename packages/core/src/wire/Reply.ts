@@ -63,8 +63,10 @@ const isTool = (part: ReplyPart): part is ToolPartRecord => part.type === 'tool'
  * ```ts
  * const reply = new Reply()
  * reply.addObserver({ partChanged: ({ delta }) => process.stdout.write(delta) })
- * await client.streamEvents({ sessionId, reply, onSubscribed: () => client.sendMessageAsync(sessionId, 'Hi') },
- *   (event) => reply.apply(event))
+ * for await (const event of client.events(sessionId, {
+ *   blocked: () => reply.promptBlocked,
+ *   onceConnected: () => client.prompt(sessionId, { text: 'Hi' }),
+ * })) reply.apply(event)
  * console.log(reply.result.fullText, reply.totalCost)
  * ```
  */

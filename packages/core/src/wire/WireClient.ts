@@ -118,43 +118,6 @@ export interface MalformedFrame {
   sessionId: string
 }
 
-/**
- * Options of the callback-style `Client.streamEvents`.
- * @deprecated Use {@link WireClient.events}, an async iterable with the same semantics.
- */
-export interface StreamEventsOptions {
-  /** Only this session's events are yielded (plus `server.connected` / `server.heartbeat`). */
-  sessionId: string
-  /** Overall deadline in ms (default 600 000); suspended while `reply.promptBlocked`. */
-  timeoutMs?: number
-  /** Deadline for the first session event in ms (default 120 000) → StaleSessionError. */
-  firstEventTimeoutMs?: number
-  /** Idle window after the session went quiet (off by default) → IdleStreamError. */
-  idleStreamTimeoutMs?: number
-  /** Read timeout of one connection (default 30 000); a silent connection is reopened. */
-  readTimeoutMs?: number
-  /** Time allowed to open one connection (until the response headers; default 10 000); then it is retried. */
-  connectTimeoutMs?: number
-  /** Delay before reconnecting (default 100). */
-  reconnectDelayMs?: number
-  /** Lets a pending question/permission suspend the overall deadline. */
-  reply?: { readonly promptBlocked: boolean }
-  /** Called for every yielded event, heartbeats included, before `onEvent`. */
-  onActivityTick?: (event: OpencodeEvent) => unknown
-  /** Called once, after the first `server.connected`: send the prompt here. Truthy → deadlines restart. */
-  onSubscribed?: () => unknown
-  /** Ends the stream with {@link AbortError}, at any point (connecting, reading, waiting to reconnect). */
-  signal?: AbortSignal
-  /** Clock for this stream's deadlines and delays (default: the client's). */
-  clock?: Clock
-  /** `fetch` for this stream (default: the client's). */
-  fetch?: typeof fetch
-  /** Largest frame for this stream (default: the client's `maxFrameSize`). */
-  maxFrameSize?: number
-  /** Told about every skipped malformed frame (default: the client's `onMalformedFrame`). */
-  onMalformedFrame?: (frame: MalformedFrame) => void
-}
-
 /** An answer to a permission request. */
 export interface PermissionReply {
   /** The request's id (`per_…`). */
@@ -188,12 +151,11 @@ export interface QuestionReject {
 /**
  * What the orchestration layer needs from an OpenCode server: depend on this type instead of the
  * `Client` class, and a test can pass a small fake (or another transport can stand behind it).
- * `Client` implements it. (`sendMessageAsync` and `streamEvents` are the previous names of `prompt`
- * and `events`; they go once the orchestration layer has moved to `events`.)
+ * `Client` implements it.
  *
  * @example
  * ```ts
- * const fake: Omit<WireClient, 'sendMessageAsync' | 'streamEvents'> = {
+ * const fake: WireClient = {
  *   createSession: async () => ({ id: 'ses_test' }),
  *   deleteSession: async () => true,
  *   abortSession: async () => true,
@@ -232,11 +194,4 @@ export interface WireClient {
   replyQuestion(input: QuestionReply, options?: CallOptions): Promise<unknown>
   /** `POST /question/:id/reject`. */
   rejectQuestion(input: QuestionReject, options?: CallOptions): Promise<unknown>
-  /** @deprecated Use {@link WireClient.prompt}. */
-  sendMessageAsync(sessionId: string, text: string, options?: PromptOptions): Promise<void>
-  /** @deprecated Use {@link WireClient.events}. */
-  streamEvents(
-    options: StreamEventsOptions,
-    onEvent: (event: OpencodeEvent) => void | Promise<void>,
-  ): Promise<void>
 }

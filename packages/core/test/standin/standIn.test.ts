@@ -5,6 +5,7 @@ import { Client, type OpencodeEvent, ServerError, SessionNotFoundError } from '.
 import { OpencodeStandIn, scenario } from '../../src/testing/index.js'
 import { standInHandlers } from '../../src/testing/msw/index.js'
 import { Reply } from '../../src/wire/index.js'
+import { followSession } from '../wire/sse.js'
 
 const BASE = 'http://standin.test'
 let standIn = new OpencodeStandIn({ heartbeatMs: 0 })
@@ -29,13 +30,14 @@ async function stream(text: string, options: { observer?: Parameters<Reply['addO
   const reply = new Reply()
   if (options.observer) reply.addObserver(options.observer)
   const events: OpencodeEvent[] = []
-  await c.streamEvents(
+  await followSession(
+    c,
     {
       sessionId: session.id,
       reply,
       reconnectDelayMs: 0,
       onSubscribed: async () => {
-        await c.sendMessageAsync(session.id, text)
+        await c.prompt(session.id, { text: text })
         return true
       },
     },
@@ -149,12 +151,13 @@ describe('OpencodeStandIn over MSW with the real Client', () => {
     const reply = new Reply()
     let errored = ''
     reply.addObserver({ sessionErrored: ({ text }) => (errored = text) })
-    await c.streamEvents(
+    await followSession(
+      c,
       {
         sessionId: session.id,
         reply,
         onSubscribed: async () => {
-          await c.sendMessageAsync(session.id, 'go')
+          await c.prompt(session.id, { text: 'go' })
           return true
         },
       },
@@ -176,19 +179,20 @@ describe('OpencodeStandIn over MSW with the real Client', () => {
     const session = await c.createSession({ title: 'ids' })
     const messageId = 'msg_0123456789abAAAAAAAAAAAAAA'
     const reply = new Reply()
-    await c.streamEvents(
+    await followSession(
+      c,
       {
         sessionId: session.id,
         reply,
         reconnectDelayMs: 0,
         onSubscribed: async () => {
-          await c.sendMessageAsync(session.id, 'once', { messageId })
+          await c.prompt(session.id, { text: 'once', messageId })
           return true
         },
       },
       (event) => reply.apply(event),
     )
-    await c.sendMessageAsync(session.id, 'once', { messageId })
+    await c.prompt(session.id, { text: 'once', messageId })
     await standIn.idle()
     const messages = await c.getMessages(session.id)
     expect(messages.map((m) => m.info?.role)).toEqual(['user', 'assistant'])
@@ -203,7 +207,7 @@ describe('OpencodeStandIn over MSW with the real Client', () => {
     const { id } = await c.createSession()
     standIn.forgetSession(id)
     await expect(c.getMessages(id)).rejects.toBeInstanceOf(SessionNotFoundError)
-    await expect(c.sendMessageAsync(id, 'x')).rejects.toBeInstanceOf(SessionNotFoundError)
+    await expect(c.prompt(id, { text: 'x' })).rejects.toBeInstanceOf(SessionNotFoundError)
     expect(await c.abortSession(id)).toBe(true) // abort answers true even for an unknown session
   })
 
@@ -214,7 +218,7 @@ describe('OpencodeStandIn over MSW with the real Client', () => {
     await expect(c.getMessages(id)).rejects.toBeInstanceOf(ServerError)
     expect(await c.getMessages(id)).toEqual([])
     standIn.enqueue(scenario().failPromptWith(500, { name: 'UnknownError', data: { message: 'boom' } }))
-    await expect(c.sendMessageAsync(id, 'x')).rejects.toBeInstanceOf(ServerError)
+    await expect(c.prompt(id, { text: 'x' })).rejects.toBeInstanceOf(ServerError)
     expect(standIn.stats.prompts).toBe(1)
   })
 

@@ -7,6 +7,7 @@ import { OpencodeStandIn, SERVER_LINES, type ServerLineName, scenario } from '..
 import { standInHandlers } from '../../src/testing/msw/index.js'
 import { Reply } from '../../src/wire/index.js'
 import { FINAL, loadFixture } from '../support/opencodeFixtures.js'
+import { followSession } from '../wire/sse.js'
 
 const BASE = 'http://standin-lines.test'
 let standIn = new OpencodeStandIn({ heartbeatMs: 0 })
@@ -55,11 +56,12 @@ async function stream(client: Client, text: string) {
   const session = await client.createSession({ title: 'line' })
   const events: OpencodeEvent[] = []
   const reply = new Reply()
-  await client.streamEvents(
+  await followSession(
+    client,
     {
       sessionId: session.id,
       reconnectDelayMs: 0,
-      onSubscribed: () => client.sendMessageAsync(session.id, text).then(() => true),
+      onSubscribed: () => client.prompt(session.id, { text: text }).then(() => true),
     },
     (event) => {
       events.push(event)
@@ -98,16 +100,15 @@ describe.each(Object.entries(SERVER_LINES))('the stand-in playing %s', (line, pr
     const session = await client.createSession()
     await client.deleteSession(session.id)
     const recorded = loadFixture(profile.version, 'deleted-session').calls?.find((c) => c.method === 'POST')
-    const error = await client
-      .streamEvents(
-        {
-          sessionId: session.id,
-          reconnectDelayMs: 0,
-          onSubscribed: () => client.sendMessageAsync(session.id, 'hi').then(() => true),
-        },
-        () => {},
-      )
-      .catch((e: unknown) => e)
+    const error = await followSession(
+      client,
+      {
+        sessionId: session.id,
+        reconnectDelayMs: 0,
+        onSubscribed: () => client.prompt(session.id, { text: 'hi' }).then(() => true),
+      },
+      () => {},
+    ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SessionNotFoundError)
     expect((error as SessionNotFoundError).status, line).toBe(recorded?.status === 404 ? 404 : undefined)
   })

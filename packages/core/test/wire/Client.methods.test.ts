@@ -133,12 +133,12 @@ describe('Client methods (wire-client §1 table)', () => {
     })
   })
 
-  it('§1 row sendMessageAsync: POST /session/:id/prompt_async; default parts [{type:"text", text}]; explicit parts win; 204 → resolves', async () => {
+  it('§1 row prompt: POST /session/:id/prompt_async; default parts [{type:"text", text}]; explicit parts win; 204 → resolves', async () => {
     const seen = capture('post', '/session/ses_1/prompt_async', () => new HttpResponse(null, { status: 204 }))
-    await expect(client().sendMessageAsync('ses_1', 'hi')).resolves.toBeUndefined()
+    await expect(client().prompt('ses_1', { text: 'hi' })).resolves.toBeUndefined()
     expect(seen[0]?.body).toEqual({ parts: [{ type: 'text', text: 'hi' }] })
     const parts = [{ type: 'file', url: 'data:,x', mime: 'text/plain' }]
-    await client().sendMessageAsync('ses_1', 'ignored', { parts })
+    await client().prompt('ses_1', { text: 'ignored', parts })
     expect(seen[1]?.body).toEqual({ parts })
   })
 
@@ -229,7 +229,7 @@ describe('Client methods (wire-client §1 table)', () => {
     expect(seen[0]?.url.search).toBe('')
   })
 
-  it('§1 row stream: streamEvents + prompt on subscribe + Reply + final-exchange merge; returns the Reply result', async () => {
+  it('§1 row stream: events + prompt on subscribe + Reply + final-exchange merge; returns the Reply result', async () => {
     const order: string[] = []
     let prompts = 0
     server.use(

@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js'
 import { ManualClock } from '../../src/testing/ManualClock.js'
 import { BadRequestError, FrameTooLargeError, Reply, StaleSessionError } from '../../src/wire/index.js'
+import { followSession } from './sse.js'
 
 const BASE = 'http://opencode.test'
 const server = setupServer()
@@ -69,7 +70,7 @@ describe('Client (wire-client §1)', () => {
     })
   })
 
-  it('sendMessageAsync: POST prompt_async with text parts, agent and system; 204 → resolves', async () => {
+  it('prompt: POST prompt_async with text parts, agent and system; 204 → resolves', async () => {
     let body: unknown
     server.use(
       http.post(`${BASE}/session/ses_1/prompt_async`, async ({ request }) => {
@@ -77,7 +78,8 @@ describe('Client (wire-client §1)', () => {
         return new HttpResponse(null, { status: 204 })
       }),
     )
-    await new Client({ api: 'v1', baseUrl: BASE }).sendMessageAsync('ses_1', 'hi', {
+    await new Client({ api: 'v1', baseUrl: BASE }).prompt('ses_1', {
+      text: 'hi',
       agent: 'build',
       system: 'be brief',
     })
@@ -199,7 +201,7 @@ describe('Client (wire-client §1)', () => {
   })
 })
 
-describe('Client.streamEvents (wire-client §2)', () => {
+describe('Client.events (wire-client §2)', () => {
   it('calls onSubscribed once after server.connected, filters to the session, ends on idle', async () => {
     server.use(
       http.get(`${BASE}/event`, () =>
@@ -214,7 +216,8 @@ describe('Client.streamEvents (wire-client §2)', () => {
     )
     const order: string[] = []
     const reply = new Reply()
-    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+    await followSession(
+      new Client({ api: 'v1', baseUrl: BASE }),
       {
         sessionId: 'ses_1',
         onSubscribed: () => order.push('subscribed'),
@@ -237,7 +240,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
       ),
     )
     const events: string[] = []
-    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => {
+    await followSession(new Client({ api: 'v1', baseUrl: BASE }), { sessionId: 'ses_1' }, (e) => {
       events.push(e.type)
     })
     expect(events).toEqual(['server.connected', 'session.idle'])
@@ -255,7 +258,8 @@ describe('Client.streamEvents (wire-client §2)', () => {
     )
     const onSubscribed = vi.fn(() => true)
     const reply = new Reply()
-    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+    await followSession(
+      new Client({ api: 'v1', baseUrl: BASE }),
       { sessionId: 'ses_1', onSubscribed, reconnectDelayMs: 0 },
       (e) => reply.apply(e),
     )
@@ -298,7 +302,8 @@ describe('Client.streamEvents (wire-client §2)', () => {
       }),
     )
     const reply = new Reply()
-    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+    await followSession(
+      new Client({ api: 'v1', baseUrl: BASE }),
       { sessionId: 'ses_1', reconnectDelayMs: 0 },
       (e) => {
         reply.apply(e)
@@ -317,7 +322,8 @@ describe('Client.streamEvents (wire-client §2)', () => {
     )
     const reports: unknown[] = []
     const reply = new Reply()
-    await new Client({ api: 'v1', baseUrl: BASE, onError: (error) => reports.push(error) }).streamEvents(
+    await followSession(
+      new Client({ api: 'v1', baseUrl: BASE, onError: (error) => reports.push(error) }),
       { sessionId: 'ses_1' },
       (e) => reply.apply(e),
     )
@@ -329,7 +335,8 @@ describe('Client.streamEvents (wire-client §2)', () => {
   it('a frame over the cap fails the stream with FrameTooLargeError', async () => {
     server.use(http.get(`${BASE}/event`, () => sse([frame(connected), `data: ${'z'.repeat(5000)}\n\n`])))
     await expect(
-      new Client({ api: 'v1', baseUrl: BASE, maxFrameSize: 1000 }).streamEvents(
+      followSession(
+        new Client({ api: 'v1', baseUrl: BASE, maxFrameSize: 1000 }),
         { sessionId: 'ses_1' },
         () => {},
       ),
@@ -339,7 +346,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
   it('a non-2xx event stream → ServerError (not retried)', async () => {
     server.use(http.get(`${BASE}/event`, () => new HttpResponse('nope', { status: 503 })))
     await expect(
-      new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, () => {}),
+      followSession(new Client({ api: 'v1', baseUrl: BASE }), { sessionId: 'ses_1' }, () => {}),
     ).rejects.toBeInstanceOf(ServerError)
   })
 
@@ -347,7 +354,8 @@ describe('Client.streamEvents (wire-client §2)', () => {
     server.use(http.get(`${BASE}/event`, () => sse([frame(connected)])))
     const boom = new SessionNotFoundError('gone')
     await expect(
-      new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+      followSession(
+        new Client({ api: 'v1', baseUrl: BASE }),
         {
           sessionId: 'ses_1',
           onSubscribed: () => {
@@ -363,7 +371,7 @@ describe('Client.streamEvents (wire-client §2)', () => {
     server.use(http.get(`${BASE}/event`, () => sse([frame(connected), frame(delta('ses_1', 'x'))])))
     const boom = new Error('callback failed')
     await expect(
-      new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => {
+      followSession(new Client({ api: 'v1', baseUrl: BASE }), { sessionId: 'ses_1' }, (e) => {
         if (e.type === 'message.part.delta') throw boom
       }),
     ).rejects.toBe(boom)
@@ -397,7 +405,8 @@ describe('Client.streamEvents (wire-client §2)', () => {
   it('no session event before firstEventTimeoutMs → StaleSessionError (manual clock, no real waiting)', async () => {
     openStream([frame(connected), frame({ type: 'server.heartbeat', properties: {} })])
     const clock = new ManualClock()
-    const stream = new Client({ api: 'v1', baseUrl: BASE, clock }).streamEvents(
+    const stream = followSession(
+      new Client({ api: 'v1', baseUrl: BASE, clock }),
       { sessionId: 'ses_1', firstEventTimeoutMs: 5_000 },
       () => {},
     )
@@ -415,7 +424,8 @@ describe('Client.streamEvents (wire-client §2)', () => {
     openStream([frame(connected), frame(ask)])
     const clock = new ManualClock()
     const reply = new Reply({ clock })
-    const stream = new Client({ api: 'v1', baseUrl: BASE, clock }).streamEvents(
+    const stream = followSession(
+      new Client({ api: 'v1', baseUrl: BASE, clock }),
       { sessionId: 'ses_1', timeoutMs: 1_000, reply },
       (e) => reply.apply(e),
     )
@@ -434,7 +444,8 @@ describe('Client.streamEvents (wire-client §2)', () => {
   it('aborting the signal ends the stream with AbortError', async () => {
     openStream([frame(connected)])
     const controller = new AbortController()
-    const stream = new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+    const stream = followSession(
+      new Client({ api: 'v1', baseUrl: BASE }),
       { sessionId: 'ses_1', signal: controller.signal },
       () => {},
     )
@@ -478,7 +489,9 @@ describe('Client.streamEvents (wire-client §2)', () => {
       ),
     )
     const reply = new Reply()
-    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => reply.apply(e))
+    await followSession(new Client({ api: 'v1', baseUrl: BASE }), { sessionId: 'ses_1' }, (e) =>
+      reply.apply(e),
+    )
     expect(reply.result.fullText).toBe('ok')
   })
 })

@@ -389,8 +389,11 @@ describe('WireClient (host-layer §6.5)', () => {
       'deleteSession',
       'abortSession',
       'getMessages',
-      'sendMessageAsync',
-      'streamEvents',
+      'prompt',
+      'events',
+      'replyPermission',
+      'replyQuestion',
+      'rejectQuestion',
     ] as const)
       expect(typeof wire[method]).toBe('function')
   })

@@ -11,7 +11,7 @@ import {
   unwrapGlobalEventFrame,
 } from '../../src/wire/serverLineDifferences.js'
 import { FINAL, loadFixture, loadServer, recordedVersions } from '../support/opencodeFixtures.js'
-import { BASE, connected, frame, heartbeat, idle, sse } from './sse.js'
+import { BASE, connected, followSession, frame, heartbeat, idle, sse } from './sse.js'
 
 const server = setupServer()
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
@@ -62,8 +62,8 @@ describe('difference 1: /event ends right after server.connected on 1.14.43–1.
       onError: (error) => void warnings.push(String(error)),
     })
     const seen: string[] = []
-    await client.streamEvents({ sessionId: 'ses_1', reconnectDelayMs: 0 }, (e) => void seen.push(e.type))
-    await client.streamEvents({ sessionId: 'ses_1', reconnectDelayMs: 0 }, (e) => void seen.push(e.type))
+    await followSession(client, { sessionId: 'ses_1', reconnectDelayMs: 0 }, (e) => void seen.push(e.type))
+    await followSession(client, { sessionId: 'ses_1', reconnectDelayMs: 0 }, (e) => void seen.push(e.type))
     expect(hits).toEqual({ event: 1, global: 2 })
     expect(seen).toEqual([
       'server.connected',
@@ -86,7 +86,8 @@ describe('difference 1: /event ends right after server.connected on 1.14.43–1.
           : sse([frame(connected), frame(idle())])
       }),
     )
-    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+    await followSession(
+      new Client({ api: 'v1', baseUrl: BASE }),
       { sessionId: 'ses_1', reconnectDelayMs: 0 },
       () => {},
     )
@@ -123,9 +124,11 @@ describe('difference 2: 1.14 accepts a prompt for a deleted session (204) and re
     server.use(
       http.get(`${BASE}/event`, () => sse([frame(connected), ...fixture.events.map((e) => frame(e))])),
     )
-    const error = await new Client({ api: 'v1', baseUrl: BASE })
-      .streamEvents({ sessionId: fixture.sessionId, reconnectDelayMs: 0 }, () => {})
-      .catch((e: unknown) => e)
+    const error = await followSession(
+      new Client({ api: 'v1', baseUrl: BASE }),
+      { sessionId: fixture.sessionId, reconnectDelayMs: 0 },
+      () => {},
+    ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SessionNotFoundError)
   })
 })

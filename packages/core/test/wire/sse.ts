@@ -1,6 +1,8 @@
 // Shared helpers for the wire tests: SSE bodies built from ReadableStreams for MSW handlers.
 import { HttpResponse } from 'msw'
 import { expect } from 'vitest'
+import type { Clock } from '../../src/support/Clock.js'
+import type { OpencodeEvent, WireClient } from '../../src/wire/index.js'
 
 export const BASE = 'http://opencode.test'
 const utf8 = new TextEncoder()
@@ -77,3 +79,51 @@ export const until = async (condition: () => boolean, what = 'condition'): Promi
 /** A promise's outcome without an unhandled rejection: the value or the error. */
 export const settle = <T>(promise: Promise<T>): Promise<T | unknown> =>
   promise.catch((error: unknown) => error)
+
+/** The stream clauses' options (callback style), run on `client.events()` by {@link followSession}. */
+export interface StreamRun {
+  sessionId: string
+  timeoutMs?: number
+  firstEventTimeoutMs?: number
+  idleStreamTimeoutMs?: number
+  readTimeoutMs?: number
+  connectTimeoutMs?: number
+  reconnectDelayMs?: number
+  /** Lets a pending question/permission suspend the overall deadline. */
+  reply?: { readonly promptBlocked: boolean }
+  /** Called for every yielded event before `onEvent`. */
+  onActivityTick?: (event: OpencodeEvent) => unknown
+  /** The `onceConnected` hook: truthy → deadlines restart. */
+  onSubscribed?: () => unknown
+  signal?: AbortSignal
+  clock?: Clock
+}
+
+/**
+ * Follow one session through `client.events()`, calling `onActivityTick` then `onEvent` for each
+ * event: the loop an app writes, with the clauses' option names mapped onto `events` options.
+ */
+export async function followSession(
+  client: Pick<WireClient, 'events'>,
+  options: StreamRun,
+  onEvent: (event: OpencodeEvent) => unknown,
+): Promise<void> {
+  const { sessionId, reply, onActivityTick, onSubscribed, signal, clock, reconnectDelayMs } = options
+  for await (const event of client.events(sessionId, {
+    signal,
+    clock,
+    reconnectDelayMs,
+    blocked: reply ? () => reply.promptBlocked : undefined,
+    onceConnected: onSubscribed ? async () => Boolean(await onSubscribed()) : undefined,
+    deadlines: {
+      overallMs: options.timeoutMs,
+      firstEventMs: options.firstEventTimeoutMs,
+      idleMs: options.idleStreamTimeoutMs,
+      readMs: options.readTimeoutMs,
+      connectMs: options.connectTimeoutMs,
+    },
+  })) {
+    await onActivityTick?.(event)
+    await onEvent(event)
+  }
+}

@@ -22,7 +22,6 @@ import type {
   CreateSessionInput,
   EventsOptions,
   PromptInput,
-  PromptOptions,
   WireClient,
 } from '../WireClient.js'
 import { V2EventMapper } from './V2EventMapper.js'
@@ -114,7 +113,7 @@ const SETTLING = new Set([
  * })) reply.apply(event)
  * ```
  */
-export class V2Client implements Omit<WireClient, 'streamEvents' | 'sendMessageAsync'> {
+export class V2Client implements WireClient {
   /** Which API this transport speaks. */
   readonly api = 'v2' as const
   private prices: Promise<Map<string, V2Price[]>> | undefined
@@ -258,11 +257,6 @@ export class V2Client implements Omit<WireClient, 'streamEvents' | 'sendMessageA
   /** See {@link V2Client.promptWithReceipt}. */
   async prompt(sessionId: string, input: V2PromptInput): Promise<void> {
     await this.promptWithReceipt(sessionId, input)
-  }
-
-  /** @deprecated Use {@link V2Client.prompt}. */
-  sendMessageAsync(sessionId: string, text: string, options: PromptOptions = {}): Promise<void> {
-    return this.prompt(sessionId, { ...options, text })
   }
 
   // ── questions and permissions ───────────────────────────────────────────────────────────────

@@ -10,18 +10,19 @@ import {
   type MalformedFrame,
   Reply,
   StaleSessionError,
-  type StreamEventsOptions,
 } from '../../src/wire/index.js'
 import {
   BASE,
   busy,
   connected,
   delta,
+  followSession,
   frame,
   heartbeat,
   idle,
   openSse,
   pushSse,
+  type StreamRun,
   settle,
   sse,
   until,
@@ -49,15 +50,16 @@ const connections = (...responses: Array<() => Response>) => {
   return state
 }
 
-/** Run streamEvents, collecting the yielded event types. */
+/** Follow ses_1 through client.events(), collecting the yielded events; `fetch` makes a client with it. */
 const run = (
-  options: Partial<StreamEventsOptions> & { clock?: ManualClock },
-  client = new Client({ api: 'v1', baseUrl: BASE }),
+  options: Partial<StreamRun> & { clock?: ManualClock; fetch?: typeof globalThis.fetch },
+  client = new Client({ api: 'v1', baseUrl: BASE, fetch: options.fetch }),
 ) => {
   const seen: string[] = []
   const events: OpencodeEvent[] = []
+  const { fetch: _fetch, ...rest } = options
   const done = settle(
-    client.streamEvents({ sessionId: 'ses_1', reconnectDelayMs: 0, ...options }, (event) => {
+    followSession(client, { sessionId: 'ses_1', reconnectDelayMs: 0, ...rest }, (event) => {
       seen.push(event.type)
       events.push(event)
     }),
@@ -65,7 +67,7 @@ const run = (
   return { seen, events, done }
 }
 
-describe('streamEvents: connection (wire-client §2)', () => {
+describe('Client.events: connection (wire-client §2)', () => {
   it('§2 opens GET /event with Accept: text/event-stream, scoped by directory and workspace', async () => {
     const state = connections(() => sse([frame(connected), frame(idle())]))
     const { done } = run({}, new Client({ api: 'v1', baseUrl: BASE, directory: '/srv/a', workspace: 'w1' }))
@@ -87,18 +89,16 @@ describe('streamEvents: connection (wire-client §2)', () => {
     expect(await run({}).done).toBeInstanceOf(ServerError)
   })
 
-  it('§2 an injected fetch and clock on the options are used instead of the client ones', async () => {
+  it('§2 the client injected fetch opens the stream; a clock on the options replaces the client one', async () => {
     const fetch = vi.fn(async () => sse([frame(connected), frame(idle())]))
     const clock = new ManualClock()
-    const clientFetch = vi.fn(globalThis.fetch)
-    const client = new Client({ api: 'v1', baseUrl: BASE, fetch: clientFetch })
-    expect(await run({ fetch, clock }, client).done).toBeUndefined()
+    const client = new Client({ api: 'v1', baseUrl: BASE, fetch, clock: new ManualClock() })
+    expect(await run({ clock }, client).done).toBeUndefined()
     expect(fetch).toHaveBeenCalledOnce()
-    expect(clientFetch).not.toHaveBeenCalled()
   })
 })
 
-describe('streamEvents: filtering (wire-client §2)', () => {
+describe('Client.events: filtering (wire-client §2)', () => {
   it('§2 filtering: server.connected and server.heartbeat always pass', async () => {
     connections(() => sse([frame(connected), frame(heartbeat), frame(idle())]))
     const { seen, done } = run({})
@@ -136,7 +136,7 @@ describe('streamEvents: filtering (wire-client §2)', () => {
   })
 })
 
-describe('streamEvents: the subscription handshake (wire-client §2)', () => {
+describe('Client.events: the subscription handshake (wire-client §2)', () => {
   it('§2 handshake: nothing is yielded before the first server.connected of a connection', async () => {
     connections(() =>
       sse([frame(heartbeat), frame(delta('early')), frame(connected), frame(delta('late')), frame(idle())]),
@@ -180,7 +180,8 @@ describe('streamEvents: the subscription handshake (wire-client §2)', () => {
     const onSubscribed = vi.fn(() => true)
     const reply = new Reply()
     const done = settle(
-      new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+      followSession(
+        new Client({ api: 'v1', baseUrl: BASE }),
         { sessionId: 'ses_1', onSubscribed, reconnectDelayMs: 0 },
         (e) => reply.apply(e),
       ),
@@ -259,7 +260,7 @@ describe('streamEvents: the subscription handshake (wire-client §2)', () => {
     const state = connections(() => sse([frame(connected), frame(delta('x')), frame(idle())]))
     const boom = new TypeError('fetch failed') // looks like a transport error, must not be one
     const done = settle(
-      new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => {
+      followSession(new Client({ api: 'v1', baseUrl: BASE }), { sessionId: 'ses_1' }, (e) => {
         if (e.type === 'message.part.delta') throw boom
       }),
     )
@@ -271,7 +272,7 @@ describe('streamEvents: the subscription handshake (wire-client §2)', () => {
     connections(() => sse([frame(connected), frame(delta('x')), frame(idle())]))
     const boom = new Error('db down')
     const done = settle(
-      new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, async (e) => {
+      followSession(new Client({ api: 'v1', baseUrl: BASE }), { sessionId: 'ses_1' }, async (e) => {
         if (e.type === 'message.part.delta') throw boom
       }),
     )
@@ -290,14 +291,15 @@ describe('streamEvents: the subscription handshake (wire-client §2)', () => {
   })
 })
 
-describe('streamEvents: activity ticks and terminal events (wire-client §2)', () => {
+describe('Client.events: activity ticks and terminal events (wire-client §2)', () => {
   it('§2 onActivityTick runs for every yielded event, heartbeats included, then the callback', async () => {
     connections(() =>
       sse([frame(connected), frame(heartbeat), frame(heartbeat), frame(delta('a')), frame(idle())]),
     )
     const order: string[] = []
     await settle(
-      new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+      followSession(
+        new Client({ api: 'v1', baseUrl: BASE }),
         { sessionId: 'ses_1', onActivityTick: async (e) => void order.push(`tick ${e.type}`) },
         (e) => void order.push(`event ${e.type}`),
       ),
@@ -344,7 +346,7 @@ describe('streamEvents: activity ticks and terminal events (wire-client §2)', (
   })
 })
 
-describe('streamEvents: deadlines on a ManualClock (wire-client §2)', () => {
+describe('Client.events: deadlines on a ManualClock (wire-client §2)', () => {
   it('§2 deadline first-event: no session event before firstEventTimeoutMs → StaleSessionError, heartbeats do not count', async () => {
     const push = pushSse()
     connections(() => push.response)
@@ -485,7 +487,7 @@ describe('streamEvents: deadlines on a ManualClock (wire-client §2)', () => {
   })
 })
 
-describe('streamEvents: reconnects (wire-client §2)', () => {
+describe('Client.events: reconnects (wire-client §2)', () => {
   it('§2 reconnect: a clean end of the body without idle reconnects after 100 ms on the clock', async () => {
     const state = connections(
       () => sse([frame(connected), frame(delta('a'))]),
@@ -532,7 +534,8 @@ describe('streamEvents: reconnects (wire-client §2)', () => {
     }
     const reply = new Reply()
     const onSubscribed = vi.fn(() => true)
-    await new Client({ api: 'v1', baseUrl: BASE, fetch }).streamEvents(
+    await followSession(
+      new Client({ api: 'v1', baseUrl: BASE, fetch }),
       { sessionId: 'ses_1', reconnectDelayMs: 0, onSubscribed },
       (e) => reply.apply(e),
     )
@@ -552,7 +555,8 @@ describe('streamEvents: reconnects (wire-client §2)', () => {
       () => sse([frame(connected), frame(delta('lo')), frame(idle())]),
     )
     const reply = new Reply()
-    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents(
+    await followSession(
+      new Client({ api: 'v1', baseUrl: BASE }),
       { sessionId: 'ses_1', reconnectDelayMs: 0 },
       (e) => reply.apply(e),
     )
@@ -567,7 +571,8 @@ describe('streamEvents: reconnects (wire-client §2)', () => {
     const clock = new ManualClock()
     const reply = new Reply()
     const done = settle(
-      new Client({ api: 'v1', baseUrl: BASE, clock }).streamEvents(
+      followSession(
+        new Client({ api: 'v1', baseUrl: BASE, clock }),
         { sessionId: 'ses_1', reconnectDelayMs: 0 },
         (e) => reply.apply(e),
       ),
@@ -602,7 +607,7 @@ describe('streamEvents: reconnects (wire-client §2)', () => {
   })
 })
 
-describe('streamEvents: aborts (wire-client §2)', () => {
+describe('Client.events: aborts (wire-client §2)', () => {
   it('§2 abort: an already-aborted signal → AbortError without connecting', async () => {
     const state = connections(() => sse([frame(connected), frame(idle())]))
     const controller = new AbortController()
@@ -663,7 +668,7 @@ describe('streamEvents: aborts (wire-client §2)', () => {
   })
 })
 
-describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', () => {
+describe('Client.events: hostile input (wire-client §2, design.md defect 7)', () => {
   it('§2 malformed JSON in a frame: skipped, reported through onError and onMalformedFrame; the stream continues', async () => {
     connections(() =>
       sse([
@@ -676,11 +681,16 @@ describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', ()
     const reports: Array<[unknown, unknown]> = []
     const malformed: MalformedFrame[] = []
     const reply = new Reply()
-    await new Client({
-      api: 'v1',
-      baseUrl: BASE,
-      onError: (error, context) => reports.push([error, context]),
-    }).streamEvents({ sessionId: 'ses_1', onMalformedFrame: (f) => malformed.push(f) }, (e) => reply.apply(e))
+    await followSession(
+      new Client({
+        api: 'v1',
+        baseUrl: BASE,
+        onError: (error, context) => reports.push([error, context]),
+        onMalformedFrame: (f) => malformed.push(f),
+      }),
+      { sessionId: 'ses_1' },
+      (e) => reply.apply(e),
+    )
     expect(reply.result.fullText).toBe('ok')
     expect(reports).toHaveLength(1)
     expect(reports[0]?.[0]).toBeInstanceOf(ServerError)
@@ -707,12 +717,15 @@ describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', ()
     const reports: unknown[] = []
     const hookError = new Error('hook broke')
     const { done } = run(
-      {
+      {},
+      new Client({
+        api: 'v1',
+        baseUrl: BASE,
+        onError: (error) => reports.push(error),
         onMalformedFrame: () => {
           throw hookError
         },
-      },
-      new Client({ api: 'v1', baseUrl: BASE, onError: (error) => reports.push(error) }),
+      }),
     )
     expect(await done).toBeUndefined()
     expect(reports).toContain(hookError)
@@ -720,7 +733,7 @@ describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', ()
 
   it('§2 a frame over the cap (maxFrameSize) → FrameTooLargeError, a ServerError; not reconnected', async () => {
     const state = connections(() => sse([frame(connected), `data: ${'z'.repeat(2_000)}\n\n`]))
-    const error = await run({ maxFrameSize: 1_000 }).done
+    const error = await run({}, new Client({ api: 'v1', baseUrl: BASE, maxFrameSize: 1_000 })).done
     expect(error).toBeInstanceOf(FrameTooLargeError)
     expect(error).toBeInstanceOf(ServerError)
     expect(state.count).toBe(1)
@@ -749,7 +762,9 @@ describe('streamEvents: hostile input (wire-client §2, design.md defect 7)', ()
     chunks.push(frame(idle()))
     connections(() => sse(chunks))
     const reply = new Reply()
-    await new Client({ api: 'v1', baseUrl: BASE }).streamEvents({ sessionId: 'ses_1' }, (e) => reply.apply(e))
+    await followSession(new Client({ api: 'v1', baseUrl: BASE }), { sessionId: 'ses_1' }, (e) =>
+      reply.apply(e),
+    )
     expect(reply.result.toolParts[0]?.output).toHaveLength(output.length)
   })
 })
