@@ -13,6 +13,7 @@ import {
   UpstreamError,
 } from '../wire/errors.js'
 import { mergeStreamOnlyParts } from '../wire/mergeFinalExchange.js'
+import { newMessageId } from '../wire/newMessageId.js'
 import { extractError, extractInterleavedParts, extractText } from '../wire/parseMessages.js'
 import { Reply, type ReplyResult } from '../wire/Reply.js'
 import { isStreamOnlyPart } from '../wire/streamOnlyParts.js'
@@ -246,6 +247,10 @@ class TurnRun {
   private reply: Reply | undefined
   private sessionId: string | undefined
   private promptAttempted = false
+  /** The upstream user message id of this turn's prompt (chosen before it is sent, stored on the row). */
+  private upstreamMessageId: string | undefined
+  /** A run before this one sent the prompt (or is sending it): attach, never prompt again. */
+  private promptSent = false
   private upstreamAborted = false
   private startedDate = new Date(0)
   private rowLeftPending = false
@@ -275,6 +280,8 @@ class TurnRun {
   async run(): Promise<TurnResult> {
     this.startedAt = this.clock.now()
     this.startedDate = this.clock.date()
+    const ended = await this.alreadyEnded()
+    if (ended) return ended
     await this.stamp() // alive from the first moment: a stalled-turn sweep never takes a live turn
     const alive = new AbortController()
     const keepingAlive = this.keepAlive(alive.signal)
@@ -395,8 +402,10 @@ class TurnRun {
     this.events.start(session.id, session.created)
     const before = await this.options.client.getMessages(session.id, { signal: this.signal })
     this.preTurnCount = Array.isArray(before) ? before.length : 0
+    const finished = await this.claimPrompt(session.id, Array.isArray(before) ? before : [])
 
-    const streamed = await this.streamResponse(session.id, recreated)
+    // An earlier run's exchange that already ended has nothing left to stream.
+    const streamed = finished ? Reply.distill([]) : await this.streamResponse(session.id, recreated)
     if (this.stopRequested) throw new RowLeftPending()
     const current = await this.fetchCurrentExchange(session.id)
     // Re-read after the poll: it may have exposed the prompt's own parts (issue 15 #20).
@@ -413,11 +422,93 @@ class TurnRun {
     else await this.finalizeResponse(result, exchange)
   }
 
+  /**
+   * A retried job for a row that already ended: its result, touching nothing (no write, no hook).
+   * Undefined when the row is pending (or could not be read: the turn's own path reports that).
+   */
+  private async alreadyEnded(): Promise<TurnResult | undefined> {
+    let row: MessageRow
+    try {
+      row = await this.options.messages.load(this.messageId)
+    } catch {
+      return undefined
+    }
+    if (row.status === 'pending') return undefined
+    const status: TurnStatus =
+      row.status === 'completed' ? 'completed' : row.status === 'cancelled' ? 'cancelled' : 'error'
+    const usage: TurnUsage = {
+      ...ZERO_USAGE,
+      cost: row.cost ?? 0,
+      inputTokens: row.inputTokens ?? 0,
+      outputTokens: row.outputTokens ?? 0,
+      cacheReadTokens: row.cacheReadTokens ?? 0,
+      cacheWriteTokens: row.cacheWriteTokens ?? 0,
+    }
+    const result = turnResult(
+      status,
+      { messageId: this.messageId, message: row, durationMs: 0, usage },
+      status === 'error' ? new Error('The turn had already ended with an error') : undefined,
+    )
+    this.result = result
+    this.trace('turn.already_ended', { messageId: this.messageId, status })
+    this.events.start(row.opencodeSessionId ?? null, false)
+    this.events.finish(status, row.content, usage, 0, eventError(result))
+    return result
+  }
+
+  /**
+   * Send the prompt once per message, ever: choose the upstream user message id and store it on
+   * the row (`claimPrompt`) before the prompt goes out. A run that finds an id already stored for
+   * this session attaches to that message instead of prompting; a lost claim attaches to the
+   * winner's. Returns true when that message's exchange has already ended upstream.
+   */
+  private async claimPrompt(sessionId: string, before: readonly OpencodeMessage[]): Promise<boolean> {
+    const { messages } = this.options
+    let row = await messages.load(this.messageId)
+    if (!row.opencodeMessageId) {
+      const id = newMessageId(this.clock.date().getTime())
+      if (
+        await messages.claimPrompt(this.messageId, { opencodeSessionId: sessionId, opencodeMessageId: id })
+      ) {
+        this.upstreamMessageId = id
+        return false
+      }
+      row = await messages.load(this.messageId) // another run claimed it first
+      if (!row.opencodeMessageId) throw new AbortError('The turn row left pending before its prompt')
+      if (row.opencodeSessionId === sessionId) {
+        this.upstreamMessageId = row.opencodeMessageId
+        this.promptSent = true // the winner sends it
+        this.trace('prompt.attached', {
+          sessionId,
+          opencodeMessageId: row.opencodeMessageId,
+          reason: 'claim-lost',
+        })
+        return false
+      }
+    }
+    if (row.opencodeSessionId !== sessionId) {
+      // Claimed on a session that was replaced since: that prompt is gone with it.
+      this.upstreamMessageId = newMessageId(this.clock.date().getTime())
+      return false
+    }
+    const id = row.opencodeMessageId as string
+    this.upstreamMessageId = id
+    const index = before.findIndex((message) => message?.info?.id === id)
+    if (index < 0) return false // claimed, never arrived upstream: send it now, with the same id
+    this.promptSent = true
+    this.preTurnCount = index
+    const exchange = before.slice(index + 1)
+    const ended = exchange.length > 0 && !TurnExchange.moreWork(exchange)
+    this.trace('prompt.attached', { sessionId, opencodeMessageId: id, reason: ended ? 'ended' : 'running' })
+    return ended
+  }
+
   // ── streaming ─────────────────────────────────────────────────────────────────────────────────
 
   private async streamResponse(sessionId: string, recreated: boolean): Promise<ReplyResult> {
     const { client, messages } = this.options
     const reply = new Reply({ clock: this.clock, onError: this.hooks.onError })
+    if (this.upstreamMessageId) reply.markUserMessage(this.upstreamMessageId) // never the prompt's own text
     this.reply = reply
     if (this.watched)
       this.events.watch(reply, recreated ? { reason: 'session-recreated', sessionId } : undefined)
@@ -489,12 +580,14 @@ class TurnRun {
       this.throwIfStopped()
       // Marked before the POST: an ambiguous answer (a timeout) must never lead to a second prompt.
       this.promptAttempted = true
-      await client.prompt(sessionId, {
-        text: this.options.prompt,
-        agent: await this.perSubject(this.options.agent),
-        system: await this.perSubject(this.options.system),
-        signal: this.signal,
-      })
+      if (!this.promptSent)
+        await client.prompt(sessionId, {
+          text: this.options.prompt,
+          agent: await this.perSubject(this.options.agent),
+          system: await this.perSubject(this.options.system),
+          messageId: this.upstreamMessageId,
+          signal: this.signal,
+        })
       promptSucceeded = true
     }
 
@@ -594,6 +687,9 @@ class TurnRun {
     try {
       const messages = await this.options.client.getMessages(sessionId, { signal: this.signal })
       if (!Array.isArray(messages) || messages.length === 0) return []
+      const own = this.upstreamMessageId
+      const index = own === undefined ? -1 : messages.findIndex((message) => message?.info?.id === own)
+      if (index >= 0) return messages.slice(index + 1)
       const start = Math.min(this.preTurnCount, messages.length)
       for (let i = messages.length - 1; i >= start; i--) {
         const message = messages[i] as OpencodeMessage
@@ -696,7 +792,9 @@ class TurnRun {
       this.options.messages.finalize(this.messageId, fields),
     )
     if (!finalized) {
-      await this.emitTurnFinished('cancelled')
+      // Lost the compare-and-set: to a user's cancel, or to another run of this turn that finished it.
+      const row = await this.options.messages.load(this.messageId).catch(() => undefined)
+      await this.emitTurnFinished(row?.status === 'completed' ? 'completed' : 'cancelled')
       return
     }
     const artifacts = this.options.artifacts

@@ -6,6 +6,7 @@
  */
 export * from './Client.js'
 export * from './errors.js'
+export { newMessageId } from './newMessageId.js'
 export * from './opencodeVersions.js'
 export { type PendingPrompt, Prompts } from './Prompts.js'
 export * from './Reply.js'

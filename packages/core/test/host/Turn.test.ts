@@ -190,12 +190,16 @@ describe('Turn outcome matrix (host-layer §2.3.15)', () => {
 
   it('finalize CAS lost: a cancel between reload and finalize wins; on_finalized does not run', async () => {
     const w = world()
-    let loads = 0
+    let cancelled = false
     const racing: MessagePort = {
       ...w.messages,
       load: async (id) => {
         const row = await w.messages.load(id)
-        if (++loads === 1) await w.messages.cancel(id) // the user clicks stop right after our reload
+        // The user clicks stop right after our reload before the finalize (the first after the prompt).
+        if (w.client.prompts.length > 0 && !cancelled) {
+          cancelled = true
+          await w.messages.cancel(id)
+        }
         return row
       },
       finalize: (id, fields) => w.messages.finalize(id, fields),
