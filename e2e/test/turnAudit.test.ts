@@ -12,6 +12,7 @@ import {
   type TurnTuning,
 } from '@opencode-kit/core'
 import type { MessagePort } from '@opencode-kit/core/adapter'
+import { newMessageId } from '@opencode-kit/core/wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { E2E_DATABASES, openTurnDatabase, type TurnDatabase } from '../support/database.js'
 import { FINAL_TEXT } from '../support/fakeLlm.js'
@@ -54,7 +55,7 @@ function failingWrites(messages: MessagePort, method: 'finalize' | 'error', fail
   return { port, calls: () => calls }
 }
 
-describe.each(E2E_DATABASES)('issue 15 host items against real opencode, knex on %s', (databaseName) => {
+describe.each(E2E_DATABASES)('issue 15 host items and issue 17 retries against real opencode, knex on %s', (databaseName) => {
   let server: RealOpencode
   let db: TurnDatabase
   let client: DyingStreamClient
@@ -71,10 +72,16 @@ describe.each(E2E_DATABASES)('issue 15 host items against real opencode, knex on
 
   async function runTurn(
     prompt: string,
-    options: { messages?: MessagePort; tuning?: Partial<TurnTuning> } = {},
+    options: {
+      messages?: MessagePort
+      tuning?: Partial<TurnTuning>
+      /** Before the turn: what an earlier worker did to the row (and upstream) before it died. */
+      before?: (ids: { subjectId: string | number; messageId: string | number }) => Promise<void>
+    } = {},
   ) {
     const subjectId = await db.insertSubject('audit')
     const messageId = await db.insertMessage(subjectId)
+    await options.before?.({ subjectId, messageId })
     const trace: string[] = []
     const kit = createOpencodeKit({
       client,
@@ -157,5 +164,31 @@ describe.each(E2E_DATABASES)('issue 15 host items against real opencode, knex on
     expect(failing.calls()).toBe(3)
     expect(row.status).toBe('pending')
     expect(events.at(-1)).toMatchObject({ type: 'finish', status: 'failed', error: { code: 'persistence' } })
+  }, 60_000)
+
+  it('issue 17: a retried job after the worker died right after its prompt attaches — the real server ran the prompt once', async () => {
+    let upstreamId = ''
+    let sessionId = ''
+    const { result, row } = await runTurn('Say hello', {
+      before: async ({ subjectId, messageId }) => {
+        const session = await client.createSession({})
+        sessionId = session.id
+        await db.records.setSessionId(subjectId, session.id)
+        upstreamId = newMessageId()
+        await db.messages.claimPrompt(messageId, {
+          opencodeSessionId: session.id,
+          opencodeMessageId: upstreamId,
+        })
+        await client.prompt(session.id, { text: 'Say hello', messageId: upstreamId }) // then the worker died
+      },
+    })
+    expect(result?.status).toBe('completed')
+    expect(row.content?.trim()).toBe(FINAL_TEXT)
+    const upstream = await client.getMessages(sessionId)
+    const users = upstream.filter((m) => m.info.role === 'user')
+    expect(users.map((m) => [m.info.id, m.parts.filter((p) => p.type === 'text').length])).toEqual([
+      [upstreamId, 1],
+    ])
+    expect(upstream.filter((m) => m.info.role === 'assistant')).toHaveLength(1)
   }, 60_000)
 })
