@@ -48,13 +48,18 @@ function serverFacts(version) {
   const v2 = server.routes.includes('GET /api/session/active') && server.routes.includes('GET /api/event')
   const recorded = SCENARIOS.filter((s) => existsSync(join(fixtureDir(version), `${s}.json`))).length
   return {
-    api: v2 ? 'legacy + `/api/*`' : 'legacy',
+    api: v2 ? 'legacy + `/api/*` (auto: v2)' : 'legacy (auto: legacy)',
     events: `\`${server.eventPath ?? '/event'}\``,
     recorded: `${recorded}/${SCENARIOS.length}`,
   }
 }
 
 const mark = (result) => (result === 'pass' ? '✓' : result === 'fail' ? '✗' : '—')
+/** A scenario's cell: the legacy API's mark, then the v2 transport's where the line was run through it. */
+const cell = (line, scenario) =>
+  line.v2Scenarios
+    ? `${mark(line.scenarios[scenario])} · ${mark(line.v2Scenarios[scenario])}`
+    : mark(line.scenarios[scenario])
 
 /** The markdown of docs/compatibility.md. */
 export function renderCompatibility(data) {
@@ -62,13 +67,13 @@ export function renderCompatibility(data) {
   const header = ['OpenCode', 'API', 'events from', 'recorded', ...SCENARIOS.map((s) => LABELS[s])]
   const rows = versions.map((version) => {
     const facts = serverFacts(version)
-    const scenarios = data.lines[version].scenarios
+    const line = data.lines[version]
     return [
       `${version}${version === data.pinned ? ' (pinned)' : ''}`,
       facts.api,
       facts.events,
       facts.recorded,
-    ].concat(SCENARIOS.map((s) => mark(scenarios[s])))
+    ].concat(SCENARIOS.map((s) => cell(line, s)))
   })
   const table = [header, header.map(() => '---'), ...rows]
     .map((cells) => `| ${cells.join(' | ')} |`)
@@ -89,7 +94,11 @@ final messages are recorded in \`packages/core/test/fixtures/opencode-<version>/
 ${table}
 
 "API": which server APIs the line serves (the \`/api/*\` routes of OpenCode 2.0 appear, complete, in
-1.17). "events from": the event route the client follows on that line.
+1.17) and which one the default client (\`api: 'auto'\`) speaks there; force one with
+\`new Client({ api: 'v1' | 'v2' })\` (docs/opencode-server-apis.md). Where a line was also run through
+the v2 transport (\`e2e/test/transportV2*.test.ts\`), a cell reads "legacy · v2"; a single mark is the
+legacy API's. The pinned release runs both on every \`npm test\`. "events from": the event route the
+legacy client follows on that line.
 
 ## What differs between the lines, and how the client handles it
 

@@ -58,17 +58,28 @@ function runLine(version, reportDir) {
   )
   const json = existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : { testResults: [] }
   const scenarios = {}
+  // The v2 transport's scenarios (e2e/test/transportV2*.test.ts; skipped on lines without /api/*).
+  const v2Scenarios = {}
   const counts = { passed: 0, failed: 0 }
   for (const file of json.testResults ?? [])
     for (const test of file.assertionResults ?? []) {
       const passed = test.status === 'passed'
       if (test.status === 'passed' || test.status === 'failed') counts[passed ? 'passed' : 'failed']++
       const scenario = scenarioOf(test.title)
-      if (!scenario) continue
-      scenarios[scenario] = scenarios[scenario] === 'fail' || !passed ? 'fail' : 'pass'
+      if (!scenario || (test.status !== 'passed' && test.status !== 'failed')) continue
+      const into = /transportV2[^/]*\.test\.ts$/.test(file.name ?? '') ? v2Scenarios : scenarios
+      into[scenario] = into[scenario] === 'fail' || !passed ? 'fail' : 'pass'
     }
   for (const scenario of SCENARIOS) scenarios[scenario] ??= 'missing'
-  return { ok: status === 0, scenarios, ...counts, seconds: Math.round((Date.now() - lineStarted) / 1000) }
+  const v2 = Object.keys(v2Scenarios).length > 0
+  if (v2) for (const scenario of SCENARIOS) v2Scenarios[scenario] ??= 'missing'
+  return {
+    ok: status === 0,
+    scenarios,
+    ...(v2 ? { v2Scenarios } : {}),
+    ...counts,
+    seconds: Math.round((Date.now() - lineStarted) / 1000),
+  }
 }
 
 installIfNeeded(say)
@@ -99,7 +110,10 @@ if (!values.version && !values['no-table']) {
     lines: Object.fromEntries(
       [
         ...Object.entries(previous.lines).filter(([version]) => current.has(version) && !results[version]),
-        ...Object.entries(results).map(([version, r]) => [version, { line: r.line, scenarios: r.scenarios }]),
+        ...Object.entries(results).map(([version, r]) => [
+          version,
+          { line: r.line, scenarios: r.scenarios, ...(r.v2Scenarios ? { v2Scenarios: r.v2Scenarios } : {}) },
+        ]),
       ].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })),
     ),
   }
@@ -110,7 +124,10 @@ if (!values.version && !values['no-table']) {
 
 process.stdout.write('\nOpenCode version matrix\n')
 for (const [version, r] of Object.entries(results)) {
-  const failed = Object.entries(r.scenarios).filter(([, v]) => v !== 'pass')
+  const failed = [
+    ...Object.entries(r.scenarios),
+    ...Object.entries(r.v2Scenarios ?? {}).map(([s, v]) => [`${s} (v2)`, v]),
+  ].filter(([, v]) => v !== 'pass')
   process.stdout.write(
     `  ${r.ok ? '✓' : '✖'} ${version}: ${r.passed} passed, ${r.failed} failed in ${r.seconds}s${failed.length ? ` (${failed.map(([s, v]) => `${s} ${v}`).join(', ')})` : ''}\n`,
   )

@@ -1,10 +1,15 @@
 // The v2 transport (OpenCode 2.0's `/api/*`) on a real `opencode serve` 1.18.33, at the wire
 // level: the probe's choice, reasoning, permission and question requests answered through the v2
 // routes, the idempotent prompt id, and resuming a stream from the durable log. Turn-level
-// scenarios through both APIs are in turn.test.ts.
+// scenarios through the v2 transport are in transportV2.turn.test.ts (the legacy API: turn.test.ts).
 import { Client, type OpencodeEvent } from '@opencode-kit/core'
 import { startOpencodeStandIn } from '@opencode-kit/core/testing'
-import { Reply, UnsupportedFeatureError } from '@opencode-kit/core/wire'
+import {
+  compareOpencodeVersions,
+  parseOpencodeVersion,
+  Reply,
+  UnsupportedFeatureError,
+} from '@opencode-kit/core/wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FINAL_TEXT } from '../support/fakeLlm.js'
 import {
@@ -14,7 +19,11 @@ import {
   startRealOpencode,
 } from '../support/opencodeServer.js'
 
-describe('the v2 transport on a real opencode serve', () => {
+/** Lines before 1.17 serve only a few `/api/*` routes: the default client speaks the legacy API there. */
+const OFFERS_V2 =
+  compareOpencodeVersions(parseOpencodeVersion(OPENCODE_VERSION) ?? [0, 0, 0], [1, 17, 0]) >= 0
+
+describe.skipIf(!OFFERS_V2)('the v2 transport on a real opencode serve', () => {
   let server: RealOpencode
   let client: Client
 
@@ -49,7 +58,12 @@ describe('the v2 transport on a real opencode serve', () => {
 
   it('the default client probes once and picks v2 (the server also offers v1)', async () => {
     expect(await client.api()).toBe('v2')
-    expect(client.probe).toEqual({ api: 'v2', offers: ['v2', 'v1'], version: OPENCODE_VERSION })
+    expect(client.probe).toEqual({
+      api: 'v2',
+      offers: ['v2', 'v1'],
+      version: OPENCODE_VERSION,
+      versionCheck: { status: 'supported', version: OPENCODE_VERSION },
+    })
   })
 
   it('the default client picks v1 on a server without /api/* (the stand-in)', async () => {

@@ -13,6 +13,7 @@ import {
   SessionNotFoundError,
   TimeoutError,
   UnsupportedFeatureError,
+  UnsupportedServerError,
   UpstreamError,
   type UpstreamErrorInfo,
 } from './errors.js'
@@ -88,7 +89,8 @@ export interface ClientOptions {
   /**
    * Which of the server's APIs to speak. `'auto'` (default): on first use, probe the server (two
    * cheap GETs, see {@link probeApi}) and speak OpenCode 2.0's `/api/*` when it is offered, else the
-   * legacy routes; a server with neither fails with {@link UnsupportedServerError}. `'v1'` / `'v2'`
+   * legacy routes; a server with neither fails with {@link UnsupportedServerError}. A version
+   * outside `SUPPORTED_OPENCODE_VERSIONS` is reported once through `onError` as a warning. `'v1'` / `'v2'`
    * force one without probing (see {@link V2Client} for what differs).
    */
   api?: 'auto' | OpencodeApi
@@ -195,6 +197,14 @@ export class Client implements WireClient {
     this.selection ??= probeApi((path) => this.probeGet(path, options)).then(
       (probe) => {
         this.probe = probe
+        const check = probe.versionCheck
+        // Outside the tested range: one warning per client, the calls go on (it may well work).
+        if (check && check.status !== 'supported')
+          reportError(
+            this.options.onError,
+            new UnsupportedServerError(check.message, { found: `version ${check.version}` }),
+            { feature: 'opencode.client', action: 'probe', handled: true, severity: 'warning' },
+          )
         return probe.api
       },
       (error: unknown) => {

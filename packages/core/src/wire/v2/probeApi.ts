@@ -1,4 +1,5 @@
 import { ConnectionError, UnsupportedServerError } from '../errors.js'
+import { checkOpencodeVersion, type OpencodeVersionCheck } from '../opencodeVersions.js'
 import { isObject } from '../types.js'
 
 /** Which of OpenCode's server APIs a client speaks: the legacy routes or `/api/*` (OpenCode 2.0's). */
@@ -12,6 +13,8 @@ export interface ApiProbe {
   offers: OpencodeApi[]
   /** The server's version (`GET /global/health`), when it says. */
   version?: string
+  /** {@link checkOpencodeVersion} of that version: inside the supported, tested range or not. */
+  versionCheck?: OpencodeVersionCheck
 }
 
 /** One raw GET as the probe sees it: status, content type and the body parsed when it is JSON. */
@@ -24,7 +27,8 @@ export type ProbeGet = (path: string) => Promise<{ status: number; contentType: 
  *   route: it is v2's only "is the session still running" signal);
  * - `GET /global/health` answering JSON `{healthy}` → the legacy API (and the version).
  * Picks v2 when offered, else v1; a server with neither gets {@link UnsupportedServerError} naming
- * what each route answered. An unreachable server is a {@link ConnectionError}.
+ * what each route answered. The version is checked against the supported range
+ * (`versionCheck`); the probe does not refuse a version outside it (`Client` warns). An unreachable server is a {@link ConnectionError}.
  *
  * @example
  * ```ts
@@ -59,7 +63,11 @@ export async function probeApi(get: ProbeGet): Promise<ApiProbe> {
     )
     throw new UnsupportedServerError(`The server speaks neither OpenCode API (${found})`, { found })
   }
-  return { api: first, offers, ...(version === undefined ? {} : { version }) }
+  return {
+    api: first,
+    offers,
+    ...(version === undefined ? {} : { version, versionCheck: checkOpencodeVersion(version) }),
+  }
 }
 
 function describe(
