@@ -12,6 +12,8 @@ export {
   createOpencodeKit,
   type OpencodeKit,
   type OpencodeKitOptions,
+  type RecoverTurnsOptions,
+  type RecoveryReport,
   type StartTurnInput,
 } from './host/createOpencodeKit.js'
 export { describeTool } from './host/describeTool.js'

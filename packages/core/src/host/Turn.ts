@@ -169,7 +169,17 @@ export interface TurnOptions extends Partial<TurnTuning> {
   tools?: DescribeToolOptions
   /** `context.feature` of error reports (default `"opencode.turn"`). */
   errorFeature?: string
+  /**
+   * Never send the prompt: attach to the upstream message stored on the row (`claimPrompt`) —
+   * finalize an exchange that ended, stream one that still runs. When there is nothing usable
+   * upstream (no stored message, the message or the session is gone), abort upstream and end the
+   * row `error` with the fallback text. What `kit.recoverTurns` runs.
+   */
+  attachOnly?: boolean
 }
+
+/** Recovery found nothing upstream to attach to. */
+class NothingUpstream extends Error {}
 
 /** A running turn: its events as they happen, and its outcome. */
 export interface TurnHandle {
@@ -303,7 +313,15 @@ class TurnRun {
           break
         } catch (error) {
           const recreatable = error instanceof SessionNotFoundError || error instanceof StaleSessionError
-          if (!recreatable || attemptedRecreate || this.stopRequested) throw error
+          if (this.options.attachOnly && error instanceof SessionNotFoundError && !this.stopRequested) {
+            await this.markError('nothing_upstream', new EmptyReplyError('The upstream session is gone'))
+            break
+          }
+          if (error instanceof NothingUpstream && !this.stopRequested) {
+            await this.markError('nothing_upstream', new EmptyReplyError(error.message))
+            break
+          }
+          if (!recreatable || attemptedRecreate || this.stopRequested || this.options.attachOnly) throw error
           const recreated = await this.options.session.recreate()
           this.sessionId = recreated.id
           this.trace('session.recreated_with_resend', { sessionId: recreated.id, subjectId: this.subject.id })
@@ -465,6 +483,14 @@ class TurnRun {
   private async claimPrompt(sessionId: string, before: readonly OpencodeMessage[]): Promise<boolean> {
     const { messages } = this.options
     let row = await messages.load(this.messageId)
+    if (this.options.attachOnly) {
+      this.promptAttempted = true // some earlier run may have prompted: a failure must stop the spend
+      const id = row.opencodeMessageId
+      if (!id || row.opencodeSessionId !== sessionId)
+        throw new NothingUpstream('The turn never stored its upstream message')
+      if (!before.some((message) => message?.info?.id === id))
+        throw new NothingUpstream('The prompt never reached the server')
+    }
     if (!row.opencodeMessageId) {
       const id = newMessageId(this.clock.date().getTime())
       if (
@@ -690,6 +716,7 @@ class TurnRun {
       const own = this.upstreamMessageId
       const index = own === undefined ? -1 : messages.findIndex((message) => message?.info?.id === own)
       if (index >= 0) return messages.slice(index + 1)
+      if (this.options.attachOnly) return [] // never match an attached turn by text
       const start = Math.min(this.preTurnCount, messages.length)
       for (let i = messages.length - 1; i >= start; i--) {
         const message = messages[i] as OpencodeMessage
@@ -794,7 +821,9 @@ class TurnRun {
     if (!finalized) {
       // Lost the compare-and-set: to a user's cancel, or to another run of this turn that finished it.
       const row = await this.options.messages.load(this.messageId).catch(() => undefined)
-      await this.emitTurnFinished(row?.status === 'completed' ? 'completed' : 'cancelled')
+      if (row?.status === 'error')
+        await this.emitTurnFinished('error', new Error('Another run ended the turn with an error'))
+      else await this.emitTurnFinished(row?.status === 'completed' ? 'completed' : 'cancelled')
       return
     }
     const artifacts = this.options.artifacts
@@ -889,7 +918,10 @@ class TurnRun {
     return upstream
   }
 
-  private async markError(reason: 'upstream_llm_error' | 'empty_stream', error: Error): Promise<void> {
+  private async markError(
+    reason: 'upstream_llm_error' | 'empty_stream' | 'nothing_upstream',
+    error: Error,
+  ): Promise<void> {
     this.trace('response.error', { reason, messageId: this.messageId, subjectId: this.subject.id })
     await this.abortUpstream() // the agent may still be retrying: stop the spend
     await this.persist('error', () =>

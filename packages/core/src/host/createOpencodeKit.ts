@@ -1,7 +1,8 @@
-import type { Clock } from '../support/Clock.js'
+import { type Clock, systemClock } from '../support/Clock.js'
 import type { ErrorHook } from '../support/ErrorHook.js'
 import type { TraceHook } from '../support/TraceHook.js'
 import { Client } from '../wire/Client.js'
+import { SessionNotFoundError } from '../wire/errors.js'
 import type { OpencodeMessage } from '../wire/types.js'
 import type { DescribeToolOptions } from './describeTool.js'
 import { ConfigurationError } from './errors.js'
@@ -109,6 +110,46 @@ export interface OpencodeKit {
   runTurn(input: StartTurnInput): Promise<TurnResult>
   /** The subject's {@link Session} (to `ensure`, `recreate` or `abort` outside a turn). */
   session(subjectId: RowId): Promise<Session>
+  /**
+   * Resolve every stalled turn: `pending` rows whose `lastActivityAt` is older than `stalledForMs`
+   * (their worker died). Each is taken with a lease (`claimStalled`) so a live turn or a second
+   * recoverer is never touched, then ended through the compare-and-set — never over a cancel: an
+   * exchange that ended upstream is finalized with its content, cost and artifacts; an agent still
+   * working is streamed into the row (no new prompt); nothing usable upstream aborts the session and
+   * ends the row `error` with the fallback text. Run it on a schedule.
+   */
+  recoverTurns(options?: RecoverTurnsOptions): Promise<RecoveryReport>
+  /** Recover one message if it is stalled (see {@link OpencodeKit.recoverTurns}); undefined when it is not. */
+  recoverTurn(
+    messageId: RowId,
+    options?: Pick<RecoverTurnsOptions, 'stalledForMs'>,
+  ): Promise<TurnResult | undefined>
+}
+
+/** Options of {@link OpencodeKit.recoverTurns}. */
+export interface RecoverTurnsOptions {
+  /**
+   * A pending row is stalled when its liveness stamp is older than this (default 60 000). A live
+   * turn stamps at least every `livenessIntervalMs` (default 10 s), so keep this several times
+   * larger.
+   */
+  stalledForMs?: number
+  /** At most this many rows per call, oldest first (default 100). */
+  limit?: number
+  /** Rows recovered at once (default 4). */
+  concurrency?: number
+}
+
+/** What {@link OpencodeKit.recoverTurns} did. */
+export interface RecoveryReport {
+  /** Stalled rows found. */
+  found: number
+  /** The recovered turns' results, one per row this call took over. */
+  recovered: TurnResult[]
+  /** Rows another recoverer or a live turn took first (the lease was lost). */
+  skipped: number
+  /** Rows whose recovery rejected (`PersistenceError`); they stay pending for the next run. */
+  failed: { messageId: RowId; error: unknown }[]
 }
 
 /**
@@ -137,7 +178,7 @@ export function createOpencodeKit(options: OpencodeKitOptions): OpencodeKit {
     [
       'messages',
       options.messages,
-      ['load', 'finalize', 'error', 'cancel', 'update', 'snapshot', 'touchActivity'],
+      ['load', 'finalize', 'error', 'cancel', 'update', 'snapshot', 'touchActivity', 'claimPrompt'],
     ],
   ] as const) {
     const missing = methods.filter(
@@ -209,6 +250,55 @@ export function createOpencodeKit(options: OpencodeKitOptions): OpencodeKit {
     }
   }
 
+  const clock = options.clock ?? systemClock
+  const recoverTurn = async (
+    messageId: RowId,
+    recovery: Pick<RecoverTurnsOptions, 'stalledForMs'> = {},
+  ): Promise<TurnResult | undefined> => {
+    const now = clock.date()
+    const before = new Date(now.getTime() - (recovery.stalledForMs ?? DEFAULT_STALLED_FOR_MS))
+    if (!(await messages.claimStalled(messageId, { before, at: now }))) return undefined
+    const row = await messages.load(messageId)
+    const sessionId = row.opencodeSessionId
+    const subject: SubjectRow = { id: `recovery:${messageId}`, title: null, opencodeSessionId: sessionId }
+    const fixed = {
+      subject,
+      ensure: async () => {
+        if (!sessionId) throw new SessionNotFoundError('The turn never stored its upstream session')
+        return { id: sessionId, created: false }
+      },
+      recreate: async (): Promise<never> => {
+        throw new SessionNotFoundError('A recovered turn never recreates its session')
+      },
+    }
+    const base = turnOptions({ subjectId: subject.id, messageId, prompt: '' })
+    return runTurn({ ...base, session: fixed, attachOnly: true, onActivityTick: undefined })
+  }
+
+  const recoverTurns = async (recovery: RecoverTurnsOptions = {}): Promise<RecoveryReport> => {
+    const stalledForMs = recovery.stalledForMs ?? DEFAULT_STALLED_FOR_MS
+    const ids = await messages.listStalled({
+      before: new Date(clock.date().getTime() - stalledForMs),
+      limit: recovery.limit ?? 100,
+    })
+    const report: RecoveryReport = { found: ids.length, recovered: [], skipped: 0, failed: [] }
+    let next = 0
+    const worker = async () => {
+      while (next < ids.length) {
+        const messageId = ids[next++] as RowId
+        try {
+          const result = await recoverTurn(messageId, { stalledForMs })
+          if (result) report.recovered.push(result)
+          else report.skipped++
+        } catch (error) {
+          report.failed.push({ messageId, error })
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.max(1, recovery.concurrency ?? 4) }, worker))
+    return report
+  }
+
   return {
     client,
     records,
@@ -217,8 +307,13 @@ export function createOpencodeKit(options: OpencodeKitOptions): OpencodeKit {
     startTurn: (input) => startTurn(turnOptions(input)),
     runTurn: (input) => runTurn(turnOptions(input)),
     session,
+    recoverTurns,
+    recoverTurn,
   }
 }
+
+/** Default of {@link RecoverTurnsOptions.stalledForMs}: six missed liveness stamps. */
+const DEFAULT_STALLED_FOR_MS = 60_000
 
 /** A {@link Session} that loads its subject row on first use (inside the turn, so a failure is the turn's). */
 class LazySession {
