@@ -4,6 +4,7 @@
 // one document share a directory, and a sample whose first line is a `// name.ts` comment is
 // written under that name, so a quickstart's `import { knex } from './db.js'` resolves to the
 // quickstart's own `// db.ts` sample.
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -41,13 +42,21 @@ const samples: Sample[] = []
 for (const path of markdown) {
   const lines = readFileSync(join(repo, path), 'utf8').split('\n')
   for (let i = 0; i < lines.length; i++) {
-    const fence = lines[i]?.match(/^```(ts|typescript|tsx)(.*)$/)
+    const fence = lines[i]?.match(/^```(ts|typescript|tsx|prisma)(.*)$/)
     if (!fence) continue
     const start = i + 1
     let end = start
     while (end < lines.length && !lines[end]?.startsWith('```')) end++
     i = end
     if (fence[2]?.includes('no-check')) continue
+    if (fence[1] === 'prisma') {
+      // A Prisma schema (`// schema.prisma`): its client is generated next to the samples below.
+      const docDir = join(dir, path.replace(/[/.]/g, '_'))
+      mkdirSync(docDir, { recursive: true })
+      writeFileSync(join(docDir, 'schema.prisma'), `${lines.slice(start, end).join('\n')}\n`)
+      generatePrismaClient(docDir)
+      continue
+    }
     const named = lines[start]?.match(/^\/\/ ([\w-]+\.tsx?)\b/)?.[1]
     const docDir = join(dir, path.replace(/[/.]/g, '_'))
     mkdirSync(docDir, { recursive: true })
@@ -56,6 +65,24 @@ for (const path of markdown) {
     writeFileSync(file, `${lines.slice(start, end).join('\n')}\nexport {}\n`)
     samples.push({ source: path, line: start, file })
   }
+}
+
+/**
+ * `prisma generate` in `cwd` with the repository's CLI. It needs no engine for a driver-adapter
+ * client but tries to download the schema engine: any existing file there keeps it offline.
+ */
+function generatePrismaClient(cwd: string): void {
+  const cli = join(repo, 'node_modules', 'prisma', 'build', 'index.js')
+  const result = spawnSync(process.execPath, [cli, 'generate', '--schema', 'schema.prisma'], {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
+    },
+  })
+  if (result.status !== 0)
+    throw new Error(`prisma generate in ${cwd} failed:\n${result.stdout}${result.stderr}`)
 }
 
 const config = ts.readConfigFile(join(repo, 'tsconfig.json'), ts.sys.readFile)

@@ -2,7 +2,7 @@
  * The quickstarts, as a reader follows them. Every `docs/quickstart-*.md` is read into:
  *
  * - its files: the ```ts samples whose first line names a file (`// worker.ts`), written out as is
- *   (fences marked `ts no-check` are fragments and are not);
+ *   (fences marked `ts no-check` are fragments and are not), and a ```prisma `// schema.prisma`;
  * - its install lines: every `npm install …` line of its ```sh blocks (comments dropped);
  * - its "try it" script: the one fence marked ```sh try-it, the commands a reader types.
  *
@@ -74,8 +74,8 @@ export function readQuickstarts(root = repo): Quickstart[] {
       const all = fences(markdown)
       const files = new Map<string, string>()
       for (const fence of all) {
-        if (!/^(ts|typescript)\b/.test(fence.info) || fence.info.includes('no-check')) continue
-        const name = fence.lines[0]?.match(/^\/\/ ([\w.-]+\.ts)\b/)?.[1]
+        if (!/^(ts|typescript|prisma)\b/.test(fence.info) || fence.info.includes('no-check')) continue
+        const name = fence.lines[0]?.match(/^\/\/ ([\w.-]+\.(?:ts|prisma))\b/)?.[1]
         if (name) files.set(name, `${fence.lines.join('\n')}\n`)
       }
       const installs = all

@@ -218,6 +218,14 @@ describe('a fresh project outside the repository', () => {
   )
 })
 
+/**
+ * The user's environment, plus what this offline machine needs for `prisma generate`: it needs no
+ * engine for a driver-adapter client but tries to download the schema engine first; any existing
+ * file as PRISMA_SCHEMA_ENGINE_BINARY keeps it offline (a user's machine downloads it).
+ */
+const prismaEnv = () =>
+  userEnv({ PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath })
+
 describe('the quickstarts, followed as written', () => {
   it('finds every docs/quickstart-*.md, each with files and a try-it script', () => {
     expect(quickstarts.map((q) => q.name)).toContain('knex')
@@ -243,6 +251,12 @@ describe('the quickstarts, followed as written', () => {
       const dir = join(project.dir, 'quickstarts', q.name)
       mkdirSync(dir, { recursive: true })
       for (const [name, source] of q.files) writeFileSync(join(dir, name), source)
+      // A Prisma quickstart imports its generated client: generate it as its try-it does.
+      if (q.files.has('schema.prisma')) {
+        const cli = join(project.dir, 'node_modules', 'prisma', 'build', 'index.js')
+        const generate = run(process.execPath, [cli, 'generate'], { cwd: dir, env: prismaEnv() })
+        expect(generate.status, generate.output).toBe(0)
+      }
     }
     writeFileSync(
       join(project.dir, 'tsconfig.quickstarts.json'),
@@ -290,7 +304,7 @@ describe('the quickstarts, followed as written', () => {
       try {
         const steps = await tryIt(q.tryIt ?? [], {
           cwd: dir,
-          env: userEnv(),
+          env: prismaEnv(),
           pinned: {
             DATABASE_URL: db.url,
             // One database index per run on the private Redis: no job reaches another run's worker.
