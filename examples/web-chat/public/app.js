@@ -1,9 +1,13 @@
-// The browser side: post a message, then follow the assistant message's SSE feed.
+// The browser side: post a message, then follow the assistant message's events with
+// @opencode-kit/core/browser — readTurnEvents reconnects with Last-Event-ID after a drop (or a web
+// process restart), foldTurnEvent keeps the view a render draws from.
+import { foldTurnEvent, initialTurnView, readTurnEvents } from '/vendor/opencode-kit/browser.js'
+
 const log = document.getElementById('log')
 const form = document.getElementById('composer')
 const input = document.getElementById('text')
 const stopButton = document.getElementById('stop')
-let conversationId
+let conversationId = new URLSearchParams(location.hash.slice(1)).get('conversation') ?? undefined
 let current
 
 const el = (tag, className, text) => {
@@ -23,64 +27,73 @@ async function post(path, body) {
   return response.json()
 }
 
-function follow(messageId) {
+/** Draw one assistant message from its TurnView. */
+function render(bubble, view) {
+  bubble.dataset.status = view.status
+  bubble.dataset.lastSeq = String(view.lastSeq)
+  bubble.dataset.gap = String(view.gap)
+  const nodes = []
+  for (const part of view.parts) {
+    if (part.kind === 'tool') {
+      if (part.tool.name === 'todowrite') continue // shown as the todo list
+      const done = part.tool.status === 'completed' || part.tool.status === 'error'
+      const node = el('div', 'tool', done ? part.tool.title : `${part.tool.activity}…`)
+      node.dataset.status = part.tool.status
+      nodes.push(node)
+    } else {
+      nodes.push(el('div', part.kind, part.text))
+    }
+  }
+  if (view.status !== 'completed' && view.status !== 'running' && view.content && !view.gap) {
+    // Stopped or failed: the row's content is what the user keeps.
+    const texts = nodes.filter((node) => node.className === 'text')
+    for (const node of texts) nodes.splice(nodes.indexOf(node), 1)
+    nodes.push(el('div', 'text', view.content))
+  }
+  if (view.todos.length > 0) {
+    const list = el('ul', 'todos')
+    list.append(...view.todos.map((t) => el('li', `todo ${t.status}`, `[${t.status}] ${t.content}`)))
+    nodes.push(list)
+  }
+  if (view.retry) nodes.push(el('div', 'meta', `retrying (attempt ${view.retry.attempt})…`))
+  if (view.usage) {
+    const cost = view.usage.cost > 0 ? ` · $${view.usage.cost.toFixed(6)}` : ''
+    nodes.push(el('div', 'meta', `${view.status}${cost}`))
+  }
+  bubble.replaceChildren(...nodes, ...bubble.querySelectorAll(':scope > .artifacts'))
+}
+
+async function follow(messageId, prompt) {
+  if (prompt) log.append(el('div', 'msg user', prompt))
   const bubble = el('div', 'msg assistant')
   bubble.dataset.messageId = messageId
-  bubble.dataset.status = 'streaming'
+  bubble.dataset.reconnects = '0'
   log.append(bubble)
-  const parts = new Map() // TurnEvent partId → element
-  const partEl = (partId, className) => {
-    if (!parts.has(partId)) {
-      const node = el('div', className)
-      parts.set(partId, node)
-      bubble.append(node)
-    }
-    return parts.get(partId)
+  let view = initialTurnView
+  render(bubble, view)
+  const events = readTurnEvents(`/api/messages/${messageId}/events`, {
+    maxRetryDelayMs: 2000,
+    onReconnect: () => {
+      bubble.dataset.reconnects = String(Number(bubble.dataset.reconnects) + 1)
+    },
+  })
+  for await (const event of events) {
+    view = foldTurnEvent(view, event)
+    render(bubble, view)
   }
-  let todos
-  // The server relays the turn's TurnEvents as they are (see @opencode-kit/core's TurnEvent).
-  const events = new EventSource(`/api/messages/${messageId}/events`)
-  events.onmessage = async (message) => {
-    const event = JSON.parse(message.data)
-    if (event.type === 'text-delta' || event.type === 'reasoning-delta') {
-      partEl(event.partId, event.type === 'reasoning-delta' ? 'reasoning' : 'text').textContent += event.text
-    } else if (event.type === 'tool') {
-      if (event.tool.name === 'todowrite') return // shown as the todo list
-      const node = partEl(event.partId, 'tool')
-      node.dataset.status = event.tool.status
-      node.textContent =
-        event.tool.status === 'completed' || event.tool.status === 'error'
-          ? event.tool.title
-          : `${event.tool.activity}…`
-    } else if (event.type === 'todos') {
-      todos ??= bubble.appendChild(el('ul', 'todos'))
-      todos.replaceChildren(
-        ...event.todos.map((t) => el('li', `todo ${t.status}`, `[${t.status}] ${t.content}`)),
-      )
-    } else if (event.type === 'retry') {
-      bubble.dataset.retries = String(event.attempt)
-    } else if (event.type === 'restart') {
-      for (const node of parts.values()) node.remove()
-      parts.clear()
-    } else if (event.type === 'finish') {
-      events.close()
-      bubble.dataset.status = event.status
-      if (event.status !== 'completed' && event.content) {
-        for (const node of bubble.querySelectorAll('.text')) node.remove()
-        bubble.append(el('div', 'text', event.content))
-      }
-      const cost = event.usage.cost > 0 ? ` · $${event.usage.cost.toFixed(6)}` : ''
-      bubble.append(el('div', 'meta', `${event.status} · ${(event.durationMs / 1000).toFixed(1)} s${cost}`))
-      const artifacts = await (await fetch(`/api/messages/${messageId}/artifacts`)).json()
-      for (const artifact of artifacts) {
-        const link = el('a', 'artifact', `${artifact.filename} (${artifact.size} B)`)
-        link.href = artifact.url
-        link.download = artifact.filename
-        bubble.append(el('div'), link)
-      }
-      stopButton.disabled = true
-      current = undefined
+  const artifacts = await (await fetch(`/api/messages/${messageId}/artifacts`)).json()
+  if (artifacts.length > 0) {
+    const list = bubble.appendChild(el('div', 'artifacts'))
+    for (const artifact of artifacts) {
+      const link = el('a', 'artifact', `${artifact.filename} (${artifact.size} B)`)
+      link.href = artifact.url
+      link.download = artifact.filename
+      list.append(link)
     }
+  }
+  if (current === messageId) {
+    current = undefined
+    stopButton.disabled = true
   }
 }
 
@@ -89,14 +102,28 @@ form.addEventListener('submit', async (event) => {
   const text = input.value.trim()
   if (!text || current) return
   input.value = ''
-  conversationId ??= (await post('/api/conversations', { title: text.slice(0, 40) })).id
-  log.append(el('div', 'msg user', text))
+  if (!conversationId) {
+    conversationId = String((await post('/api/conversations', { title: text.slice(0, 40) })).id)
+    history.replaceState(null, '', `#conversation=${conversationId}`)
+  }
   const { messageId } = await post(`/api/conversations/${conversationId}/messages`, { text })
-  current = messageId
+  current = String(messageId)
   stopButton.disabled = false
-  follow(messageId)
+  void follow(current, text)
 })
 
 stopButton.addEventListener('click', async () => {
   if (current) await post(`/api/messages/${current}/stop`)
 })
+
+// A page opened (or reloaded) on a conversation: everything so far, then the live reply.
+if (conversationId) {
+  const messages = await (await fetch(`/api/conversations/${conversationId}/messages`)).json()
+  for (const message of messages) {
+    if (message.status === 'pending') {
+      current = String(message.messageId)
+      stopButton.disabled = false
+    }
+    void follow(String(message.messageId), message.prompt)
+  }
+}

@@ -2,24 +2,35 @@ import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
-import { knexAdapter, opencodeMigrations } from '@opencode-kit/adapter-knex'
-import { type Client, createOpencodeKit, type RowId } from '@opencode-kit/core'
+import { knexAdapter } from '@opencode-kit/adapter-knex'
+import { type RowId, sendTurnEvents } from '@opencode-kit/core'
 import type { StoragePort } from '@opencode-kit/core/adapter'
+import { createRedisRelay, finishEventFromRow } from '@opencode-kit/relay-redis'
+import { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
 import type { Knex } from 'knex'
-import { ChatEvents } from './ChatEvents.js'
+import { bullConnection, type ChatJob, chatKeys } from './chatSetup.js'
 
 const PUBLIC = new URL('../public/', import.meta.url)
+// The browser reader ships in @opencode-kit/core's build as plain ESM (browser.js and the chunks it
+// imports): served as it is here; an app with a bundler imports '@opencode-kit/core/browser'.
+const BROWSER_BUILD = new URL('dist/', import.meta.resolve('@opencode-kit/core/package.json'))
 
 /** Options of {@link createWebChat}. */
 export interface WebChatOptions {
   knex: Knex
-  client: Client
   storage: StoragePort
+  /** For the relay's reads and the stop channel (never closed here). */
+  redis: Redis
+  /** Where BullMQ connects (`redis://…`). */
+  redisUrl: string
+  /** Prefix of every Redis name (default `web-chat`); the workers must use the same. */
+  keyPrefix?: string
   /** Port to listen on (default: a free one). */
   port?: number
 }
 
-/** A running web chat. */
+/** A running web process. */
 export interface WebChat {
   url: string
   server: Server
@@ -27,48 +38,42 @@ export interface WebChat {
 }
 
 /**
- * A small chat app: the browser posts a message, the server starts a turn in the background and
- * relays its `TurnEvent`s to the page over SSE. A Stop button cancels the
- * turn (an AbortSignal here; another process would call `messages.cancel` + `session.abort`).
- * In production run the turn in a job queue (see examples/worker-queue); it is in-process here to
- * keep the example small.
+ * The web process of the chat: serves the page, stores the user's message, enqueues the turn for a
+ * worker (examples/web-chat/src/worker.ts) and streams the turn's events to the browser from the
+ * Redis relay — from the start, or after the browser's `Last-Event-ID` when it reconnects, from
+ * whichever web process it reaches. Stop is the row's compare-and-set cancel, announced to the
+ * workers on a Redis channel. Holds no turn state: kill it, start another, nothing is lost.
  */
 export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
-  const { knex, client, storage } = options
-  await knex.migrate.latest({ migrationSource: opencodeMigrations(), tableName: 'opencode_kit_migrations' })
-  const kit = createOpencodeKit({ client, ...knexAdapter(knex), storage, permissions: 'server-defaults' })
-  const { messages } = kit
-  const feeds = new Map<string, ChatEvents>()
-  const stops = new Map<string, AbortController>()
-  const turns = new Set<Promise<unknown>>()
+  const { knex, storage, redis } = options
+  const keys = chatKeys(options.keyPrefix)
+  const { messages } = knexAdapter(knex)
+  const relay = createRedisRelay({ redis, prefix: keys.relayPrefix })
+  const queue = new Queue<ChatJob>(keys.queueName, {
+    connection: bullConnection(options.redisUrl),
+    prefix: keys.queuePrefix,
+  })
 
   const insert = async (table: string, row: Record<string, unknown>): Promise<RowId> => {
     const [inserted] = await knex(table).insert(row).returning('id')
     return typeof inserted === 'object' ? (inserted as { id: RowId }).id : (inserted as RowId)
   }
-
-  async function startTurn(conversationId: RowId, text: string): Promise<RowId> {
-    const messageId = await insert('opencode_messages', { subject_id: conversationId })
-    const feed = new ChatEvents()
-    const stop = new AbortController()
-    feeds.set(String(messageId), feed)
-    stops.set(String(messageId), stop)
-    const turn = kit.startTurn({ subjectId: conversationId, messageId, prompt: text, signal: stop.signal })
-    const run = Promise.all([feed.follow(turn.events), turn.result]).finally(() => {
-      stops.delete(String(messageId))
-      turns.delete(run)
-    })
-    turns.add(run)
-    return messageId
-  }
+  const messageExists = async (id: string) =>
+    /^\d+$/.test(id) && Boolean(await knex('opencode_messages').where({ id }).first('id'))
 
   const routes: [
     string,
     RegExp,
     (req: IncomingMessage, res: ServerResponse, m: RegExpMatchArray) => Promise<void>,
   ][] = [
-    ['GET', /^\/$/, (_req, res) => sendFile(res, 'index.html', 'text/html; charset=utf-8')],
-    ['GET', /^\/app\.js$/, (_req, res) => sendFile(res, 'app.js', 'text/javascript; charset=utf-8')],
+    ['GET', /^\/$/, (_req, res) => sendFile(res, new URL('index.html', PUBLIC), 'text/html')],
+    ['GET', /^\/favicon\.ico$/, async (_req, res) => void res.writeHead(204).end()],
+    ['GET', /^\/app\.js$/, (_req, res) => sendFile(res, new URL('app.js', PUBLIC), 'text/javascript')],
+    [
+      'GET',
+      /^\/vendor\/opencode-kit\/((?:browser|chunk-[A-Za-z0-9_-]+)\.js)$/,
+      (_req, res, m) => sendFile(res, new URL(String(m[1]), BROWSER_BUILD), 'text/javascript'),
+    ],
     [
       'POST',
       /^\/api\/conversations$/,
@@ -79,45 +84,78 @@ export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
       },
     ],
     [
+      'GET',
+      /^\/api\/conversations\/(\d+)\/messages$/,
+      async (_req, res, m) => {
+        // The conversation so far, for a page opened (or reloaded) at any time.
+        const rows = await knex('opencode_messages as m')
+          .leftJoin('chat_prompts as p', 'p.message_id', 'm.id')
+          .where('m.subject_id', String(m[1]))
+          .orderBy('m.id')
+          .select('m.id', 'm.status', 'p.text')
+        sendJson(
+          res,
+          200,
+          rows.map((row) => ({ messageId: row.id, status: row.status, prompt: row.text ?? '' })),
+        )
+      },
+    ],
+    [
       'POST',
-      /^\/api\/conversations\/([^/]+)\/messages$/,
+      /^\/api\/conversations\/(\d+)\/messages$/,
       async (req, res, m) => {
         const text = String((await readJson(req)).text ?? '').trim()
         if (!text) return sendJson(res, 400, { error: 'text is required' })
-        sendJson(res, 202, { messageId: await startTurn(decodeURIComponent(String(m[1])), text) })
+        const subjectId = String(m[1])
+        const messageId = await knex.transaction(async (trx) => {
+          const [row] = await trx('opencode_messages').insert({ subject_id: subjectId }).returning('id')
+          const id = typeof row === 'object' ? (row as { id: RowId }).id : (row as RowId)
+          await trx('chat_prompts').insert({ message_id: id, subject_id: subjectId, text })
+          return id
+        })
+        // The job id is the message id: enqueueing twice never runs the same reply twice.
+        await queue.add(
+          'turn',
+          { subjectId, messageId, prompt: text },
+          { jobId: `message-${messageId}`, removeOnComplete: 1000, removeOnFail: 1000 },
+        )
+        sendJson(res, 202, { messageId })
       },
     ],
     [
       'GET',
-      /^\/api\/messages\/([^/]+)\/events$/,
+      /^\/api\/messages\/(\d+)\/events$/,
       async (req, res, m) => {
-        const feed = feeds.get(decodeURIComponent(String(m[1])))
-        if (!feed) return sendJson(res, 404, { error: 'unknown message' })
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
-        const unsubscribe = feed.subscribe((event) => {
-          res.write(`data: ${JSON.stringify(event)}\n\n`)
-          if (event.type === 'finish') res.end()
-        })
-        req.on('close', unsubscribe)
+        const id = String(m[1])
+        if (!(await messageExists(id))) return sendJson(res, 404, { error: 'unknown message' })
+        // From the start, or after the browser's Last-Event-ID; once the log has expired the row
+        // answers. Closing the tab ends the subscription.
+        await sendTurnEvents(req, res, ({ after, signal }) =>
+          relay.subscribe(id, {
+            after,
+            signal,
+            settled: async () => finishEventFromRow(await messages.load(id)),
+          }),
+        )
       },
     ],
     [
       'POST',
-      /^\/api\/messages\/([^/]+)\/stop$/,
+      /^\/api\/messages\/(\d+)\/stop$/,
       async (_req, res, m) => {
-        const id = decodeURIComponent(String(m[1]))
-        const stop = stops.get(id)
-        // In this process: abort the turn. Elsewhere: the CAS cancel wins over any later finalize.
-        if (stop) stop.abort()
-        else await messages.cancel(id)
-        sendJson(res, 202, { stopping: true })
+        const id = String(m[1])
+        // The compare-and-set wins over any later finalize, whichever worker runs the turn; the
+        // announcement makes that worker abort now rather than at its next snapshot.
+        const cancelled = await messages.cancel(id)
+        if (cancelled) await redis.publish(keys.stopChannel, id)
+        sendJson(res, 202, { cancelled })
       },
     ],
     [
       'GET',
-      /^\/api\/messages\/([^/]+)\/artifacts$/,
+      /^\/api\/messages\/(\d+)\/artifacts$/,
       async (_req, res, m) => {
-        const id = decodeURIComponent(String(m[1]))
+        const id = String(m[1])
         const artifacts = await storage.list(id)
         sendJson(
           res,
@@ -125,16 +163,16 @@ export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
           artifacts.map((a) => ({
             filename: a.filename,
             size: a.size,
-            url: `/api/messages/${encodeURIComponent(id)}/artifacts/${encodeURIComponent(a.filename)}`,
+            url: `/api/messages/${id}/artifacts/${encodeURIComponent(a.filename)}`,
           })),
         )
       },
     ],
     [
       'GET',
-      /^\/api\/messages\/([^/]+)\/artifacts\/([^/]+)$/,
+      /^\/api\/messages\/(\d+)\/artifacts\/([^/]+)$/,
       async (_req, res, m) => {
-        const id = decodeURIComponent(String(m[1]))
+        const id = String(m[1])
         const filename = decodeURIComponent(String(m[2]))
         const info = (await storage.list(id)).find((a) => a.filename === filename)
         const body = info && (await storage.read(id, filename))
@@ -172,17 +210,18 @@ export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
     url: `http://127.0.0.1:${port}`,
     server,
     close: async () => {
-      for (const stop of stops.values()) stop.abort()
-      await Promise.allSettled([...turns])
-      server.closeAllConnections()
+      server.closeAllConnections() // ends the event streams (their subscriptions end with them)
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await relay.close()
+      await queue.close()
     },
   }
 }
 
-async function sendFile(res: ServerResponse, name: string, type: string): Promise<void> {
-  res.writeHead(200, { 'content-type': type })
-  res.end(await readFile(new URL(name, PUBLIC)))
+async function sendFile(res: ServerResponse, file: URL, type: string): Promise<void> {
+  const body = await readFile(file)
+  res.writeHead(200, { 'content-type': `${type}; charset=utf-8` })
+  res.end(body)
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

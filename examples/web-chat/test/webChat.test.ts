@@ -1,107 +1,322 @@
-// The web chat in a real browser (Debian's chromium via playwright-core), against a real
-// `opencode serve` answering through the scripted fake LLM, with knex on SQLite.
+// The production-shaped web chat in a real browser (Debian's chromium via playwright-core): a
+// worker process runs the turns (BullMQ on the real Redis) against the OpenCode stand-in, two web
+// processes serve the page and relay each turn's events from Redis, PostgreSQL holds the rows.
+// "Mid-turn" is made by the stand-in's pacing: the test holds the model between two events and
+// lets it go on one event at a time, waiting on what the page shows (never on the clock).
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Client } from '@opencode-kit/core'
-import { fsStorage } from '@opencode-kit/storage-fs'
+import { fileURLToPath } from 'node:url'
+import {
+  type RunningStandIn,
+  type Scenario,
+  scenario,
+  startOpencodeStandIn,
+} from '@opencode-kit/core/testing'
+import { Redis } from 'ioredis'
 import knexFactory, { type Knex } from 'knex'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { FINAL_TEXT } from '../../../e2e/support/fakeLlm.js'
-import { type RealOpencode, startRealOpencode } from '../../../e2e/support/opencodeServer.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { chromiumPath } from '../../../test-utils/chromium.js'
-import { createWebChat, type WebChat } from '../src/createWebChat.js'
+import { postgresUrl, redisUrl } from '../../../test-utils/services.js'
+import { chatKeys, migrateChat } from '../src/chatSetup.js'
 
-let server: RealOpencode
-let app: WebChat
-let knex: Knex
-let browser: Browser
-let page: Page
+const root = fileURLToPath(new URL('../../..', import.meta.url))
+const script = (name: string) => fileURLToPath(new URL(`../src/${name}`, import.meta.url))
+const schema = `wc_${randomBytes(5).toString('hex')}`
+const keyPrefix = `wc-${randomBytes(4).toString('hex')}`
+const keys = chatKeys(keyPrefix)
+
+/** The stand-in's pace: free running, or held with a budget of events the test hands out. */
+function createPacer() {
+  let budget = Number.POSITIVE_INFINITY
+  let waiting = 0
+  const wakers = new Set<() => void>()
+  const wake = () => {
+    for (const resolve of wakers) resolve()
+    wakers.clear()
+  }
+  return {
+    async pace() {
+      while (budget <= 0) {
+        waiting++
+        await new Promise<void>((resolve) => wakers.add(resolve))
+        waiting--
+      }
+      budget--
+    },
+    hold() {
+      budget = 0
+    },
+    allow(events: number) {
+      budget = (Number.isFinite(budget) ? budget : 0) + events
+      wake()
+    },
+    release() {
+      budget = Number.POSITIVE_INFINITY
+      wake()
+    },
+    /** The model waits for the test. */
+    get blocked() {
+      return waiting > 0 && budget <= 0
+    },
+  }
+}
+
+interface Started {
+  child: ChildProcess
+  line: string
+}
+
+/** Start one of the example's processes; resolves on its `ready` line. */
+function start(name: 'web.ts' | 'worker.ts', extra: Record<string, string> = {}): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script(name)], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATABASE_URL: postgresUrl(),
+      DATABASE_SCHEMA: schema,
+      REDIS_URL: redisUrl(),
+      KEY_PREFIX: keyPrefix,
+      ARTIFACTS_DIR: join(dir, 'artifacts'),
+      OPENCODE_URL: standIn.url,
+      PORT: '0',
+      ...extra,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  return new Promise((resolve, reject) => {
+    const keep = (chunk: unknown) => {
+      output = (output + String(chunk)).slice(-4000) // the tail explains a failure
+      const ready = output.match(/^ready.*$/m)
+      if (ready) resolve({ child, line: ready[0] })
+    }
+    child.stdout?.on('data', keep)
+    child.stderr?.on('data', (chunk) => {
+      output = (output + String(chunk)).slice(-4000)
+    })
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}): ${output.slice(-2000)}`)))
+  })
+}
+
+const stopProcess = (child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM') =>
+  new Promise<void>((resolve) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve()
+    child.once('exit', () => resolve())
+    child.kill(signal)
+  })
+
+const pacer = createPacer()
+let standIn: RunningStandIn
 let dir: string
+let admin: Knex
+let knex: Knex
+let redis: Redis
+let browser: Browser
+let worker: Started
+const web: { a?: Started; b?: Started; aUrl: string; bUrl: string } = { aUrl: '', bUrl: '' }
+const pages: Page[] = []
 
 beforeAll(async () => {
-  server = await startRealOpencode({ slowDelayMs: 200 })
   dir = mkdtempSync(join(tmpdir(), 'web-chat-'))
-  knex = knexFactory({
-    client: 'better-sqlite3',
-    connection: { filename: join(dir, 'chat.db') },
-    useNullAsDefault: true,
-  })
-  app = await createWebChat({
-    knex,
-    client: new Client({ baseUrl: server.url }),
-    storage: fsStorage({ root: join(dir, 'artifacts') }),
-  })
+  standIn = await startOpencodeStandIn({ pace: () => pacer.pace() })
+  admin = knexFactory({ client: 'pg', connection: postgresUrl() })
+  await admin.raw(`CREATE SCHEMA "${schema}"`)
+  knex = knexFactory({ client: 'pg', connection: postgresUrl(), searchPath: [schema] })
+  await migrateChat(knex) // the deploy step, before the processes start
+  redis = new Redis(redisUrl())
+  const [w, a, b] = await Promise.all([start('worker.ts'), start('web.ts'), start('web.ts')])
+  worker = w as Started
+  web.a = a
+  web.b = b
+  web.aUrl = String(a?.line.split(' ')[1])
+  web.bUrl = String(b?.line.split(' ')[1])
   browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] })
 }, 120_000)
+
+afterEach(async () => {
+  pacer.release()
+  await Promise.all(pages.splice(0).map((page) => page.close()))
+})
+
 afterAll(async () => {
+  pacer.release()
   await browser?.close()
-  await app?.close()
+  await Promise.all([stopProcess(web.a?.child), stopProcess(web.b?.child), stopProcess(worker?.child)])
+  if (redis) {
+    const stale = await redis.keys(`${keyPrefix}:*`)
+    if (stale.length > 0) await redis.del(...stale)
+    redis.disconnect()
+  }
   await knex?.destroy()
-  await server?.close()
+  await admin?.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+  await admin?.destroy()
+  await standIn?.close()
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
-beforeEach(async () => {
-  page = await browser.newPage()
-  await page.goto(app.url)
-})
 
-const send = async (text: string) => {
+/** A reply of numbered words: a lost or doubled delta shows in the text. */
+const words = (tag: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `${tag}${String(i + 1).padStart(2, '0')}`).join(' ')
+
+const openPage = async (url: string) => {
+  const page = await browser.newPage()
+  // What the page said on the way (connection errors while a web process is down are expected).
+  const said: string[] = []
+  page.on('pageerror', (error) => said.push(`${url}: ${error.message}`))
+  page.on('console', (message) => said.push(`${url}: ${message.type()} ${message.text()}`))
+  onTestFailed(() => console.error(said.join('\n')))
+  pages.push(page)
+  await page.goto(url)
+  return page
+}
+const send = async (page: Page, text: string, reply: Scenario) => {
+  standIn.enqueue(reply)
   await page.fill('#text', text)
   await page.click('#send')
+  await expect.poll(() => page.locator('.msg.assistant').count()).toBeGreaterThan(0)
 }
-const lastAssistant = () => page.locator('.msg.assistant').last()
+const bubble = (page: Page) => page.locator('.msg.assistant').last()
+const replyText = async (page: Page) => (await bubble(page).locator('.text').allTextContents()).join('')
+const lastSeq = async (page: Page) => Number(await bubble(page).getAttribute('data-last-seq'))
+const messageIdOf = async (page: Page) => String(await bubble(page).getAttribute('data-message-id'))
+/** The highest `seq` the worker has written to the message's Redis stream. */
+const loggedSeq = async (messageId: string) => {
+  const [last] = await redis.xrevrange(`${keys.relayPrefix}${messageId}`, '+', '-', 'COUNT', 1)
+  return last ? Number(last[0].split('-')[1]) : 0
+}
+const nextTick = () => new Promise((resolve) => setTimeout(resolve, 20)) // a poll interval
 
-describe('web chat in headless Chromium', () => {
-  it('streams the reply in, shows the tool call by its ToolDisplay title and offers the artifact', async () => {
-    await send('Write the notes [write notes.md]')
-    await expect
-      .poll(() => lastAssistant().getAttribute('data-status'), { timeout: 30_000 })
-      .toBe('completed')
-    const bubble = lastAssistant()
-    expect(await bubble.locator('.text').last().textContent()).toContain(FINAL_TEXT)
-    expect(await bubble.locator('.tool').first().textContent()).toMatch(/^Write: \S*notes\.md$/)
-    expect(await bubble.locator('.tool').first().getAttribute('data-status')).toBe('completed')
-    const link = bubble.locator('a.artifact')
+/**
+ * Let the held model go on one event at a time until `check` holds. The next event is let through
+ * only once the page shows everything the worker has logged, so the turn stops right after the
+ * condition became visible (a few events later at most), far from its end.
+ */
+async function advanceUntil(page: Page, check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`the page never showed ${what}`)
+    if (pacer.blocked && (await lastSeq(page)) >= (await loggedSeq(await messageIdOf(page)))) pacer.allow(1)
+    await nextTick()
+  }
+}
+/** The held model has nothing more in flight and the page shows all that was logged. */
+async function settle(page: Page): Promise<void> {
+  await expect.poll(() => pacer.blocked).toBe(true)
+  const id = await messageIdOf(page)
+  await expect.poll(async () => (await lastSeq(page)) - (await loggedSeq(id)), { timeout: 30_000 }).toBe(0)
+}
+const shownWords = async (page: Page) => (await replyText(page)).split(' ').filter(Boolean).length
+
+describe('web chat: worker process, Redis relay, web processes, headless Chromium', () => {
+  it('renders the reply live, then the tool call and the artifact', async () => {
+    const page = await openPage(web.aUrl)
+    const full = `Live ${words('live', 40)}`
+    pacer.hold()
+    await send(page, 'Write the notes', scenario().write('notes.md', '# Notes\n').text(full).cost(0.0002))
+    await advanceUntil(page, async () => (await shownWords(page)) >= 4, 'the first words')
+    // The model is held mid-reply: what the page shows came live, before the turn could end.
+    expect(pacer.blocked).toBe(true)
+    expect(await bubble(page).getAttribute('data-status')).toBe('running')
+    const partial = await replyText(page)
+    expect(full.startsWith(partial)).toBe(true)
+    expect(partial.length).toBeLessThan(full.length)
+
+    pacer.release()
+    await expect.poll(() => bubble(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('completed')
+    expect(await replyText(page)).toBe(full)
+    expect(await bubble(page).getAttribute('data-gap')).toBe('false')
+    expect(await bubble(page).locator('.tool').first().textContent()).toMatch(/^Write: \S*notes\.md$/)
+    expect(await bubble(page).locator('.tool').first().getAttribute('data-status')).toBe('completed')
+    const link = bubble(page).locator('a.artifact')
+    await expect.poll(() => link.count()).toBe(1)
     expect(await link.textContent()).toMatch(/^notes\.md \(\d+ B\)$/)
-    const download = await page.request.get(
-      new URL(String(await link.getAttribute('href')), app.url).toString(),
-    )
+    const download = await page.request.get(new URL(String(await link.getAttribute('href')), web.aUrl).href)
     expect(download.status()).toBe(200)
     expect(download.headers()['content-disposition']).toContain('attachment')
-    expect(await download.text()).toContain('notes')
-    expect(await bubble.locator('.meta').textContent()).toMatch(/^completed · \d+\.\d s · \$\d+\.\d+$/)
+    expect(await download.text()).toBe('# Notes\n')
   })
 
-  it('shows the text as it streams and the Stop button cancels the turn', async () => {
-    await send('Talk slowly [slow]')
-    const bubble = lastAssistant()
+  it('a tab opened mid-turn, on the other web process, shows everything so far and continues', async () => {
+    const first = await openPage(web.aUrl)
+    const full = `Shared ${words('tab', 40)}`
+    pacer.hold()
+    await send(first, 'Two tabs', scenario().text(full))
+    await advanceUntil(first, async () => (await shownWords(first)) >= 6, 'six words')
+    await settle(first)
+    const sofar = await replyText(first)
+    const conversation = new URL(first.url()).hash
+
+    const second = await openPage(`${web.bUrl}/${conversation}`)
+    await expect.poll(() => second.locator('.msg.user').allTextContents()).toEqual(['Two tabs'])
+    await expect.poll(() => replyText(second), { timeout: 30_000 }).toBe(sofar)
+    expect(await lastSeq(second)).toBe(await lastSeq(first))
+    expect(await bubble(second).getAttribute('data-status')).toBe('running')
+
+    pacer.release()
+    for (const page of [first, second]) {
+      await expect.poll(() => bubble(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('completed')
+      expect(await replyText(page)).toBe(full)
+      expect(await bubble(page).getAttribute('data-gap')).toBe('false')
+    }
+  })
+
+  it('killing and restarting the web process mid-turn loses no delta once the browser reconnects', async () => {
+    const page = await openPage(web.aUrl)
+    const full = `Restart ${words('kill', 50)}`
+    pacer.hold()
+    await send(page, 'Survive a restart', scenario().text(full))
+    await advanceUntil(page, async () => (await shownWords(page)) >= 4, 'four words')
+    await settle(page)
+    const id = await messageIdOf(page)
+    const port = new URL(web.aUrl).port
+
+    await stopProcess(web.a?.child, 'SIGKILL') // no goodbye: the browser's connection just breaks
     await expect
-      .poll(async () => (await bubble.locator('.text').first().textContent())?.length ?? 0, {
-        timeout: 30_000,
-      })
-      .toBeGreaterThan(5)
+      .poll(async () => Number(await bubble(page).getAttribute('data-reconnects')))
+      .toBeGreaterThan(0)
+    // The turn goes on while no web process serves this page: its events wait in Redis.
+    const seen = await lastSeq(page)
+    pacer.allow(12)
+    await expect.poll(() => pacer.blocked).toBe(true)
+    await expect.poll(() => loggedSeq(id)).toBeGreaterThan(seen + 5)
+    expect(await lastSeq(page)).toBe(seen)
+
+    web.a = await start('web.ts', { PORT: port })
+    await expect.poll(() => lastSeq(page), { timeout: 30_000 }).toBe(await loggedSeq(id))
+    pacer.release()
+    await expect.poll(() => bubble(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('completed')
+    expect(await replyText(page)).toBe(full) // every word once, in order
+    expect(await bubble(page).getAttribute('data-gap')).toBe('false')
+    expect(await lastSeq(page)).toBe(await loggedSeq(id))
+  })
+
+  it('Stop cancels the turn the worker runs: the row ends cancelled, the model is aborted', async () => {
+    const page = await openPage(web.aUrl)
+    const full = `Stopped ${words('stop', 60)}`
+    const aborted = standIn.stats.sessionsAborted
+    pacer.hold()
+    await send(page, 'Talk for long', scenario().text(full))
+    await advanceUntil(page, async () => (await shownWords(page)) >= 4, 'four words')
+    const id = await messageIdOf(page)
     await page.click('#stop')
-    await expect.poll(() => bubble.getAttribute('data-status'), { timeout: 30_000 }).toBe('cancelled')
-    const text = await bubble.locator('.text').last().textContent()
-    expect(text?.length).toBeGreaterThan(5)
-    expect(text).not.toContain(FINAL_TEXT)
+    // The web process cancelled the row; the worker heard of it and aborted the model mid-reply.
+    await expect
+      .poll(async () => (await knex('opencode_messages').where({ id }).first('status'))?.status)
+      .toBe('cancelled')
+    await expect.poll(() => standIn.stats.sessionsAborted, { timeout: 30_000 }).toBe(aborted + 1)
+    pacer.release()
+    await expect.poll(() => bubble(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('cancelled')
+    const text = await replyText(page)
+    expect(text.length).toBeGreaterThan(0)
+    expect(full.startsWith(text)).toBe(true)
+    expect(text).not.toContain('stop60')
     expect(await page.isDisabled('#stop')).toBe(true)
-  })
-
-  it('keeps the conversation: a second message continues the same chat', async () => {
-    await send('First message')
-    await expect
-      .poll(() => lastAssistant().getAttribute('data-status'), { timeout: 30_000 })
-      .toBe('completed')
-    await send('Second message')
-    await expect.poll(() => page.locator('.msg.assistant').count()).toBe(2)
-    await expect
-      .poll(() => lastAssistant().getAttribute('data-status'), { timeout: 30_000 })
-      .toBe('completed')
-    const sessions = await knex('opencode_subjects').whereNotNull('opencode_session_id').count({ n: '*' })
-    expect(Number(sessions[0]?.n)).toBeGreaterThanOrEqual(1)
-    expect(await page.locator('.msg.user').allTextContents()).toEqual(['First message', 'Second message'])
+    const row = await knex('opencode_messages').where({ id }).first('status', 'content')
+    expect(row?.status).toBe('cancelled')
+    expect(full.startsWith(String(row?.content))).toBe(true)
   })
 })

@@ -1,0 +1,23 @@
+// A turn worker process: `node --import tsx examples/web-chat/src/worker.ts` (start as many as you like).
+//   DATABASE_URL=postgres://… REDIS_URL=redis://… OPENCODE_URL=http://… ARTIFACTS_DIR=… [DATABASE_SCHEMA=… KEY_PREFIX=…]
+import { fsStorage } from '@opencode-kit/storage-fs'
+import { createChatWorker } from './createChatWorker.js'
+import { closeOnSignal, connect, env } from './processEnv.js'
+
+const { knex, redis, redisUrl, keyPrefix, artifactsDir } = connect()
+const worker = createChatWorker({
+  knex,
+  redis,
+  redisUrl,
+  keyPrefix,
+  client: env('OPENCODE_URL'),
+  storage: fsStorage({ root: artifactsDir }),
+  concurrency: Number(process.env.WORKER_CONCURRENCY ?? 4),
+})
+closeOnSignal(async () => {
+  await worker.close()
+  await knex.destroy()
+  redis.disconnect()
+})
+await worker.ready
+process.stdout.write('ready\n')
