@@ -9,6 +9,7 @@ import {
   type StoredMessage,
   snapshotMessages,
 } from './TurnScript.js'
+import { type StandInV2Event, V2SessionLog, v2MessageOf } from './v2Face.js'
 
 /** Counts a test can assert on ("exactly one session, prompt sent once"). */
 export interface StandInStats {
@@ -48,6 +49,17 @@ export interface OpencodeStandInOptions {
    * `'1.17'`, `permission.asked` has no `metadata.command` (docs/compatibility.md).
    */
   version?: ServerLineName
+  /**
+   * Which of OpenCode's server APIs to serve (default `'v1'`, so `new Client()` picks the legacy
+   * API): `'v2'` serves only `/api/*` (legacy routes answer the web app's HTML with 200, as some
+   * builds do), `'both'` serves both like 1.18.33. On v2 the turns are the same scenarios, sent as
+   * 1.18.33 sends them (see `v2Face.ts`): durable `session.next.*` events with a `seq` (replayed by
+   * `/history`), deltas and requests only on `/api/event`, steps at `cost: 0` priced from
+   * `GET /api/model` ({@link OpencodeStandInOptions.v2Prices}), an idempotent prompt `id`.
+   */
+  api?: 'v1' | 'v2' | 'both'
+  /** The stand-in model's prices on `GET /api/model`, USD per million tokens (default input 1, output 2). */
+  v2Prices?: { input: number; output: number }
 }
 
 interface StandInSession {
@@ -59,12 +71,19 @@ interface StandInSession {
   queue: string[]
   /** The user message ids its prompts asked for (`messageID`), as soon as each prompt is accepted. */
   promptIds: Set<string>
+  /** Its face on the v2 API: the durable log and the translation state. */
+  v2: V2SessionLog
+  /** v2 prompt receipts by prompt id (a repeated id gets the first one back). */
+  receipts: Map<string, JsonObject>
 }
 
 interface Subscriber {
-  /** The directory whose events it gets; undefined: every directory (`/global/event`). */
+  /** The API whose events it gets. */
+  api: 'v1' | 'v2'
+  /** The directory whose events it gets; undefined: every directory (`/global/event`, `/api/event`). */
   directory: string | undefined
-  push(event: OpencodeEvent): void
+  /** Sends one event of its API (an `OpencodeEvent` on v1, a v2 event on v2). */
+  push(event: unknown): void
   drop(): void
 }
 
@@ -78,6 +97,10 @@ interface ForcedFailure {
 const utf8 = new TextEncoder()
 const json = (value: unknown, status = 200) =>
   new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } })
+const isJson = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+const v2NotFound = (id: string) =>
+  json({ _tag: 'SessionNotFoundError', message: `Session not found: ${id}` }, 404)
 const notFound = (id: string) =>
   json({ name: 'NotFoundError', data: { message: `Session not found: ${id}` } }, 404)
 const yieldToLoop = () =>
@@ -126,6 +149,14 @@ export class OpencodeStandIn {
   constructor(options: OpencodeStandInOptions = {}) {
     this.options = options
     this.line = SERVER_LINES[options.version ?? '1.18']
+  }
+
+  private get offersV1(): boolean {
+    return this.options.api !== 'v2'
+  }
+
+  private get offersV2(): boolean {
+    return this.options.api === 'v2' || this.options.api === 'both'
   }
 
   /** Answer the next prompt (FIFO) with `next`, instead of `respond`. */
@@ -184,7 +215,14 @@ export class OpencodeStandIn {
       const [failure] = this.failures.splice(forced, 1)
       return json(failure?.body, failure?.status)
     }
-    for (const [verb, pattern, answer] of this.routes) {
+    const v2Route = path.startsWith('/api/')
+    if (v2Route ? !this.offersV2 : !this.offersV1)
+      // An API this stand-in does not serve: the web app's page, as some builds answer unknown routes.
+      return new Response('<!doctype html><title>OpenCode</title>', {
+        status: 200,
+        headers: { 'content-type': 'text/html' },
+      })
+    for (const [verb, pattern, answer] of v2Route ? this.v2Routes : this.routes) {
       if (verb !== method) continue
       const match = path.match(pattern)
       if (match)
@@ -301,6 +339,8 @@ export class OpencodeStandIn {
       abort: undefined,
       queue: [],
       promptIds: new Set(),
+      v2: new V2SessionLog(id),
+      receipts: new Map(),
     }
     this.sessions.set(id, session)
     this.stats.sessionsCreated++
@@ -310,6 +350,54 @@ export class OpencodeStandIn {
       properties: { sessionID: id, info },
     } as OpencodeEvent)
     return json(info)
+  }
+
+  /** `POST /api/session/:id/prompt`: admitted durably, then run; a repeated `id` runs nothing. */
+  private async v2Prompt(id: string, body: JsonObject): Promise<Response> {
+    const session = this.sessions.get(id)
+    if (!session) return v2NotFound(id)
+    const prompt = isJson(body.prompt) ? body.prompt : {}
+    const text = String(prompt.text ?? '')
+    const messageId = typeof body.id === 'string' ? body.id : this.ids.next('msg')
+    const delivery = body.delivery === 'queue' ? 'queue' : 'steer'
+    const first = session.receipts.get(messageId)
+    if (first) {
+      this.stats.prompts++
+      this.stats.repeatedPromptIds++
+      return json({ data: { ...first, promotedSeq: first.admittedSeq } })
+    }
+    const admitted = session.v2.durable('session.next.prompt.admitted', {
+      messageID: messageId,
+      prompt: { text },
+      delivery,
+    })
+    this.pushV2(session, admitted)
+    const receipt: JsonObject = {
+      admittedSeq: admitted.durable?.seq ?? 0,
+      id: messageId,
+      sessionID: id,
+      prompt: { text },
+      delivery,
+      timeCreated: Date.now(),
+    }
+    session.receipts.set(messageId, receipt)
+    const answer = await this.prompt(id, { parts: [{ type: 'text', text }], messageID: messageId }, false)
+    if (answer.status >= 400) return answer
+    return json({ data: receipt })
+  }
+
+  /** The v2 view of a session. */
+  private v2Session(session: StandInSession): JsonObject {
+    const info = session.info
+    return {
+      id: info.id,
+      projectID: info.projectID,
+      title: info.title,
+      cost: 0,
+      tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } },
+      time: info.time,
+      location: { directory: session.directory },
+    }
   }
 
   private async prompt(id: string, body: JsonObject, sync: boolean): Promise<Response> {
@@ -520,6 +608,7 @@ export class OpencodeStandIn {
         }
         send({ type: 'server.connected', properties: {} })
         subscriber = {
+          api: 'v1',
           directory,
           push: send,
           drop: () => {
@@ -550,12 +639,23 @@ export class OpencodeStandIn {
   /** Send a session's event to every stream of the session's directory (as the real server does). */
   private broadcast(session: StandInSession, event: OpencodeEvent): void {
     this.broadcastTo(session.directory, event)
+    if (this.offersV2) for (const v2 of session.v2.translate(event)) this.pushV2(session, v2)
+  }
+
+  /** Send a session's v2 event to every `/api/event` stream (they carry every directory, with its location). */
+  private pushV2(session: StandInSession, event: StandInV2Event): void {
+    const framed = { ...event, location: { directory: session.directory } }
+    for (const subscriber of [...this.subscribers]) if (subscriber.api === 'v2') subscriber.push(framed)
   }
 
   /** Send an event of `directory` to its streams and to every `/global/event` stream. */
   private broadcastTo(directory: string, event: OpencodeEvent): void {
     for (const subscriber of [...this.subscribers])
-      if (subscriber.directory === undefined || subscriber.directory === directory) subscriber.push(event)
+      if (
+        subscriber.api === 'v1' &&
+        (subscriber.directory === undefined || subscriber.directory === directory)
+      )
+        subscriber.push(event)
   }
 
   /** The directory of the session an event is about (for `/global/event` frames). */
@@ -592,6 +692,194 @@ export class OpencodeStandIn {
     const metadata = { ...(event.properties.metadata as JsonObject | undefined), command: patterns[0] }
     return { ...event, properties: { ...event.properties, metadata } } as OpencodeEvent
   }
+
+  // ── the v2 API ────────────────────────────────────────────────────────────────────────────────
+
+  /** `GET /api/event`: `server.connected`, then every session's v2 events; heartbeats as SSE comments. */
+  private v2EventStream(request: Request): Response {
+    this.stats.eventStreamsOpened++
+    let subscriber: Subscriber | undefined
+    let heartbeat: ReturnType<typeof setInterval> | undefined
+    const cleanup = () => {
+      if (subscriber) this.subscribers.delete(subscriber)
+      if (heartbeat) clearInterval(heartbeat)
+    }
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        const write = (text: string) => {
+          try {
+            controller.enqueue(utf8.encode(text))
+          } catch {
+            cleanup()
+          }
+        }
+        const send = (event: unknown) => write(`data: ${JSON.stringify(event)}\n\n`)
+        send({ id: this.ids.next('evt'), type: 'server.connected', data: {} })
+        subscriber = {
+          api: 'v2',
+          directory: undefined,
+          push: send,
+          drop: () => {
+            cleanup()
+            try {
+              controller.error(new TypeError('the stand-in dropped the connection'))
+            } catch {
+              // already closed
+            }
+          },
+        }
+        this.subscribers.add(subscriber)
+        const every = this.options.heartbeatMs ?? 10_000
+        if (every > 0) {
+          heartbeat = setInterval(() => write(': heartbeat\n\n'), every)
+          ;(heartbeat as { unref?: () => void }).unref?.()
+        }
+        request.signal?.addEventListener('abort', cleanup, { once: true })
+        for (const wake of this.reconnectWaiters.splice(0)) wake()
+      },
+      cancel: cleanup,
+    })
+    return new Response(body, {
+      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+    })
+  }
+
+  private withV2Session(
+    rawId: string | undefined,
+    answer: (session: StandInSession) => Response | Promise<Response>,
+  ): Response | Promise<Response> {
+    const id = rawId ?? ''
+    const session = this.sessions.get(id)
+    return session ? answer(session) : v2NotFound(id)
+  }
+
+  /** A request answered on the v2 routes (204). */
+  private async v2Reply(
+    request: Request,
+    requestId: string | undefined,
+    rejected: boolean,
+  ): Promise<Response> {
+    const resolve = this.replies.get(String(requestId))
+    if (!resolve) return json({ _tag: 'NotFoundError', message: `no such request ${requestId}` }, 404)
+    resolve({ ...(await this.body(request)), rejected })
+    return new Response(null, { status: 204 })
+  }
+
+  /** The `/api/*` routes (see {@link OpencodeStandInOptions.api}). */
+  private readonly v2Routes: [
+    string,
+    RegExp,
+    (request: Request, params: string[]) => Response | Promise<Response>,
+  ][] = [
+    ['GET', /^\/api\/health$/, () => json({ data: { healthy: true, version: this.line.version } })],
+    [
+      'GET',
+      /^\/api\/session\/active$/,
+      () => {
+        const active: JsonObject = {}
+        for (const [id, session] of this.sessions) if (session.running) active[id] = { type: 'running' }
+        return json({ data: active })
+      },
+    ],
+    ['GET', /^\/api\/event$/, (request) => this.v2EventStream(request)],
+    [
+      'POST',
+      /^\/api\/session$/,
+      async (request) => {
+        const body = await this.body(request)
+        const created = this.createSession({}, this.directoryOf(request))
+        const info = (await created.json()) as JsonObject
+        const session = this.sessions.get(String(info.id))
+        if (session && typeof body.agent === 'string') session.info.agent = body.agent
+        return session ? json({ data: this.v2Session(session) }) : created
+      },
+    ],
+    [
+      'GET',
+      /^\/api\/session\/([^/]+)$/,
+      (_request, [id]) => this.withV2Session(id, (s) => json({ data: this.v2Session(s) })),
+    ],
+    [
+      'POST',
+      /^\/api\/session\/([^/]+)\/prompt$/,
+      async (request, [id]) => this.v2Prompt(String(id), await this.body(request)),
+    ],
+    [
+      'POST',
+      /^\/api\/session\/([^/]+)\/(?:agent|model)$/,
+      (_request, [id]) => this.withV2Session(id, () => new Response(null, { status: 204 })),
+    ],
+    [
+      'GET',
+      /^\/api\/session\/([^/]+)\/history$/,
+      (request, [id]) =>
+        this.withV2Session(id, (s) => {
+          const query = new URL(request.url).searchParams
+          const after = Number(query.get('after') ?? 0)
+          const limit = Number(query.get('limit') ?? 100)
+          const rest = s.v2.events.filter((event) => (event.durable?.seq ?? 0) > after)
+          return json({ data: rest.slice(0, limit), hasMore: rest.length > limit })
+        }),
+    ],
+    [
+      'GET',
+      /^\/api\/session\/([^/]+)\/message$/,
+      (request, [id]) =>
+        this.withV2Session(id, (s) => {
+          const query = new URL(request.url).searchParams
+          const limit = Number(query.get('limit') ?? 100)
+          const offset = Number(query.get('cursor') ?? 0)
+          const all = snapshotMessages(s.messages).map(v2MessageOf)
+          const ordered = query.get('order') === 'asc' ? all : all.reverse()
+          const page = ordered.slice(offset, offset + limit)
+          // Like 1.18.33: the last page still has a `next` cursor.
+          return json({ data: page, cursor: { previous: null, next: String(offset + page.length) } })
+        }),
+    ],
+    [
+      'POST',
+      /^\/api\/session\/([^/]+)\/interrupt$/,
+      (_request, [id]) =>
+        this.withV2Session(id, (s) => {
+          this.stats.sessionsAborted++
+          s.abort?.()
+          return new Response(null, { status: 204 })
+        }),
+    ],
+    [
+      'POST',
+      /^\/api\/session\/([^/]+)\/permission\/([^/]+)\/reply$/,
+      (request, [id, requestId]) => this.withV2Session(id, () => this.v2Reply(request, requestId, false)),
+    ],
+    [
+      'POST',
+      /^\/api\/session\/([^/]+)\/question\/([^/]+)\/(reply|reject)$/,
+      (request, [id, requestId, verb]) =>
+        this.withV2Session(id, () => this.v2Reply(request, requestId, verb === 'reject')),
+    ],
+    [
+      'GET',
+      /^\/api\/session\/([^/]+)\/(?:permission|question)$/,
+      (_request, [id]) => this.withV2Session(id, () => json({ data: [] })),
+    ],
+    ['GET', /^\/api\/(?:permission|question)\/request$/, () => json({ data: [] })],
+    [
+      'GET',
+      /^\/api\/model$/,
+      () => {
+        const price = this.options.v2Prices ?? { input: 1, output: 2 }
+        return json({
+          data: [
+            {
+              id: 'standin-model',
+              providerID: 'standin',
+              cost: [{ input: price.input, output: price.output, cache: { read: 0, write: 0 } }],
+            },
+          ],
+        })
+      },
+    ],
+  ]
 
   // ── plumbing ──────────────────────────────────────────────────────────────────────────────────
 
