@@ -17,9 +17,17 @@ export {
   type StartTurnInput,
 } from './host/createOpencodeKit.js'
 export { describeTool } from './host/describeTool.js'
-export { ConfigurationError, EmptyReplyError, PersistenceError, RowNotFoundError } from './host/errors.js'
+export {
+  ConfigurationError,
+  EmptyReplyError,
+  PersistenceError,
+  RequestNotPendingError,
+  RowNotFoundError,
+} from './host/errors.js'
 export { allowOnly, denyAll } from './host/Permissions.js'
-export type { MessageRow, RowId, SubjectRow } from './host/ports.js'
+export type { MessageRow, RowId, StoredRequest, SubjectRow } from './host/ports.js'
+export type { RequestAnswer, RequestPolicy } from './host/RequestPolicy.js'
+export { replyToRequest } from './host/replyToRequest.js'
 export { type EnsuredSession, type PermissionPolicy, Session, type SessionOptions } from './host/Session.js'
 export { defineTransform, type Transform, TransformError } from './host/Transform.js'
 export { runTurn, startTurn, type TurnHandle, type TurnOptions, type TurnTuning } from './host/Turn.js'

@@ -24,10 +24,13 @@ import { EmptyReplyError, PersistenceError } from './errors.js'
 import { contain, type Hooks } from './hooks.js'
 import { type AttachFromInput, MessageArtifacts } from './MessageArtifacts.js'
 import type { MessageFields, MessagePort, MessageRow, RowId, StoragePort, SubjectRow } from './ports.js'
+import { REQUEST_POLICY_DEFAULTS, type RequestPolicy } from './RequestPolicy.js'
+import type { RequestClient } from './replyToRequest.js'
 import type { EnsuredSession } from './Session.js'
 import type { Transform } from './Transform.js'
 import type { TurnEvent, TurnEventError, TurnStatus, TurnUsage } from './TurnEvent.js'
 import { TurnEventSource } from './TurnEventSource.js'
+import { TurnRequests } from './TurnRequests.js'
 import {
   errorMessage,
   errorName,
@@ -44,7 +47,8 @@ export const ERROR_FALLBACK_CONTENT = 'Sorry, an error occurred while generating
 export const CANCELLED_CONTENT = 'Response was stopped.'
 
 /** The part of the wire client a turn uses. `Client` has it. */
-export type TurnClient = Pick<WireClient, 'getMessages' | 'prompt' | 'events' | 'abortSession'>
+export type TurnClient = Pick<WireClient, 'getMessages' | 'prompt' | 'events' | 'abortSession'> &
+  Partial<RequestClient>
 
 /** The session lifecycle a turn uses. {@link Session} has it. */
 export interface TurnSession {
@@ -155,6 +159,11 @@ export interface TurnOptions extends Partial<TurnTuning> {
   onTurnFinished?: (result: TurnResult) => unknown
   /** Throttled keep-alive during a long stream (after `messages.touchActivity`). */
   onActivityTick?: (subject: SubjectRow) => unknown
+  /**
+   * What to do with the agent's permission and question requests (default: ask, and reject after
+   * 5 minutes without an answer; see {@link RequestPolicy}). Needs a client that can answer them.
+   */
+  requests?: RequestPolicy
   /** Called before the stream opens: release pooled DB connections held by this job. */
   releaseConnections?: () => unknown
   /** Errors the turn handles without throwing (default: a concise `console.warn`). */
@@ -553,6 +562,7 @@ class TurnRun {
       toolProgressed: markDirty,
       partsRemoved: markDirty,
     })
+    const requests = this.requestsFor(reply, sessionId)
     let firstTokenAt: number | undefined
     let eventCount = 0
     let promptSucceeded = false
@@ -660,34 +670,59 @@ class TurnRun {
     }
 
     try {
-      const releaseConnections = this.options.releaseConnections
-      if (releaseConnections)
-        await contain(releaseConnections, (error) =>
-          this.report(error, 'warning', { hook: 'releaseConnections' }),
-        )
-      await follow()
-    } catch (error) {
-      const next = interrupted(error)
-      if (next === 'rethrow') throw error
-      if (next === 'stopped') return reply.result
-      // A server with a durable log (v2): resume after the last event seen, once, in the time left;
-      // the reply goes on where it was (no restart). Otherwise, or if that fails too: the messages.
-      const afterSeq = reply.lastSeq
-      const left = (deadlines.overallMs ?? DEFAULT_OVERALL_MS) - this.elapsed(start)
-      if (afterSeq !== undefined && left > 0 && !(error instanceof TimeoutError)) {
-        try {
-          this.trace('stream.resumed', { afterSeq })
-          await follow(afterSeq)
-          return reply.result
-        } catch (again) {
-          const then = interrupted(again)
-          if (then === 'rethrow') throw again
-          if (then === 'stopped') return reply.result
+      try {
+        const releaseConnections = this.options.releaseConnections
+        if (releaseConnections)
+          await contain(releaseConnections, (error) =>
+            this.report(error, 'warning', { hook: 'releaseConnections' }),
+          )
+        await follow()
+      } catch (error) {
+        const next = interrupted(error)
+        if (next === 'rethrow') throw error
+        if (next === 'stopped') return reply.result
+        // A server with a durable log (v2): resume after the last event seen, once, in the time left;
+        // the reply goes on where it was (no restart). Otherwise, or if that fails too: the messages.
+        const afterSeq = reply.lastSeq
+        const left = (deadlines.overallMs ?? DEFAULT_OVERALL_MS) - this.elapsed(start)
+        if (afterSeq !== undefined && left > 0 && !(error instanceof TimeoutError)) {
+          try {
+            this.trace('stream.resumed', { afterSeq })
+            await follow(afterSeq)
+            return reply.result
+          } catch (again) {
+            const then = interrupted(again)
+            if (then === 'rethrow') throw again
+            if (then === 'stopped') return reply.result
+          }
         }
+        await this.attemptStreamRecovery(sessionId, reply)
       }
-      await this.attemptStreamRecovery(sessionId, reply)
+      return reply.result
+    } finally {
+      await requests?.close()
     }
-    return reply.result
+  }
+
+  /** Record the reply's permission and question requests and handle them by the turn's policy. */
+  private requestsFor(reply: Reply, sessionId: string): TurnRequests | undefined {
+    const { client } = this.options
+    if (!client.replyPermission || !client.replyQuestion || !client.rejectQuestion) return undefined
+    const requests = new TurnRequests({
+      messageId: this.messageId,
+      messages: this.options.messages,
+      client: client as RequestClient,
+      clock: this.clock,
+      policy: { ...REQUEST_POLICY_DEFAULTS, ...stripUndefined(this.options.requests ?? {}) },
+      sessionId,
+      onExpired: (requestId) => {
+        this.trace('request.expired', { requestId, messageId: this.messageId })
+        if (this.watched) this.events.resolved(requestId, 'expired')
+      },
+      report: (error, context) => this.report(error, 'warning', context),
+    })
+    reply.addObserver(requests.observer)
+    return requests
   }
 
   private async attemptStreamRecovery(sessionId: string, reply: Reply): Promise<void> {

@@ -1,11 +1,9 @@
-import type { PendingPrompt } from '../wire/Prompts.js'
 import type { Reply } from '../wire/Reply.js'
-import { isObject, type JsonObject, type ReplyPart } from '../wire/types.js'
+import { isObject, type ReplyPart } from '../wire/types.js'
 import { type DescribeToolOptions, describeTool, todoView } from './describeTool.js'
 import type { RowId } from './ports.js'
+import { permissionView, questionView } from './requestViews.js'
 import {
-  type PermissionRequestView,
-  type QuestionRequestView,
   TURN_EVENT_VERSION,
   type TurnEvent,
   type TurnEventError,
@@ -29,6 +27,8 @@ export class TurnEventSource {
   private sent: string[][] = []
   private started = false
   private finished = false
+  /** Requests already told as resolved: an expiry is followed by the server's own rejection. */
+  private readonly resolvedRequests = new Set<string>()
 
   constructor(
     private readonly messageId: RowId,
@@ -77,24 +77,23 @@ export class TurnEventSource {
         this.queue.push({ type: 'question', seq: 0, request: questionView(request) }),
       permissionAsked: ({ request }) =>
         this.queue.push({ type: 'permission', seq: 0, request: permissionView(request) }),
-      questionReplied: ({ requestId, answers }) =>
-        this.queue.push({
-          type: 'request-resolved',
-          seq: 0,
-          requestId,
-          resolution: 'answered',
-          answer: answers,
-        }),
-      questionRejected: ({ requestId }) =>
-        this.queue.push({ type: 'request-resolved', seq: 0, requestId, resolution: 'rejected' }),
+      questionReplied: ({ requestId, answers }) => this.resolved(requestId, 'answered', answers),
+      questionRejected: ({ requestId }) => this.resolved(requestId, 'rejected'),
       permissionReplied: ({ requestId, reply: answer }) =>
-        this.queue.push({
-          type: 'request-resolved',
-          seq: 0,
-          requestId,
-          resolution: answer === 'reject' ? 'rejected' : 'answered',
-          answer,
-        }),
+        this.resolved(requestId, answer === 'reject' ? 'rejected' : 'answered', answer),
+    })
+  }
+
+  /** A request was answered, rejected or expired: told once per request. */
+  resolved(requestId: string, resolution: 'answered' | 'rejected' | 'expired', answer?: unknown): void {
+    if (this.resolvedRequests.has(requestId)) return
+    this.resolvedRequests.add(requestId)
+    this.queue.push({
+      type: 'request-resolved',
+      seq: 0,
+      requestId,
+      resolution,
+      ...(answer === undefined ? {} : { answer }),
     })
   }
 
@@ -209,42 +208,4 @@ export class TurnEventSource {
     }
     return events
   }
-}
-
-const strings = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []
-
-function permissionView(request: PendingPrompt): PermissionRequestView {
-  const payload = request.payload
-  const view: PermissionRequestView = {
-    kind: 'permission',
-    id: request.requestId,
-    permission: typeof payload.permission === 'string' ? payload.permission : '',
-    patterns: strings(payload.patterns),
-    always: strings(payload.always),
-    metadata: isObject(payload.metadata) ? structuredClone(payload.metadata) : {},
-  }
-  if (request.callId) view.callId = request.callId
-  return view
-}
-
-function questionView(request: PendingPrompt): QuestionRequestView {
-  const questions = Array.isArray(request.payload.questions) ? request.payload.questions : []
-  const view: QuestionRequestView = {
-    kind: 'question',
-    id: request.requestId,
-    questions: questions.filter(isObject).map((question: JsonObject) => {
-      const item: QuestionRequestView['questions'][number] = { question: String(question.question ?? '') }
-      if (typeof question.header === 'string') item.header = question.header
-      if (Array.isArray(question.options))
-        item.options = question.options.filter(isObject).map((option: JsonObject) => ({
-          label: String(option.label ?? ''),
-          ...(typeof option.description === 'string' ? { description: option.description } : {}),
-        }))
-      if (typeof question.multiple === 'boolean') item.multiple = question.multiple
-      return item
-    }),
-  }
-  if (request.callId) view.callId = request.callId
-  return view
 }

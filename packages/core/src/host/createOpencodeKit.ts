@@ -6,7 +6,17 @@ import { SessionNotFoundError } from '../wire/errors.js'
 import type { OpencodeMessage } from '../wire/types.js'
 import type { DescribeToolOptions } from './describeTool.js'
 import { ConfigurationError } from './errors.js'
-import type { MessagePort, MessageRow, RecordPort, RowId, StoragePort, SubjectRow } from './ports.js'
+import type {
+  MessagePort,
+  MessageRow,
+  RecordPort,
+  RowId,
+  StoragePort,
+  StoredRequest,
+  SubjectRow,
+} from './ports.js'
+import type { RequestAnswer, RequestPolicy } from './RequestPolicy.js'
+import { type RequestClient, replyToRequest } from './replyToRequest.js'
 import type { SandboxSource } from './SandboxSource.js'
 import { assertPermissionPolicy, type PermissionPolicy, Session, type SessionClient } from './Session.js'
 import type { Transform } from './Transform.js'
@@ -67,6 +77,11 @@ export interface OpencodeKitOptions {
   stream?: TurnStreamOptions
   /** Tuning defaults of every turn (snapshot interval, final-exchange wait…). */
   tuning?: Partial<TurnTuning>
+  /**
+   * What turns do with the agent's permission and question requests (default: ask, answered
+   * through {@link OpencodeKit.reply} from any process, rejected after 5 minutes without an answer).
+   */
+  requests?: RequestPolicy
 }
 
 /** What one turn needs beyond the kit's configuration. */
@@ -93,6 +108,8 @@ export interface StartTurnInput {
   tuning?: Partial<TurnTuning>
   /** Stream deadlines for this turn only (merged over the kit's). */
   stream?: TurnStreamOptions
+  /** The request policy for this turn only (merged over the kit's). */
+  requests?: RequestPolicy
 }
 
 /** A configured opencode-kit: the ports, the client and the policies, ready to run turns. */
@@ -124,6 +141,19 @@ export interface OpencodeKit {
     messageId: RowId,
     options?: Pick<RecoverTurnsOptions, 'stalledForMs'>,
   ): Promise<TurnResult | undefined>
+  /**
+   * Answer a permission or question request of a running turn, from any process (the web process
+   * answers, the worker running the turn goes on): recorded on the message row with a
+   * compare-and-set, so of two answers exactly one wins (the other rejects with
+   * `RequestNotPendingError`), then sent to the server. See {@link replyToRequest}.
+   *
+   * @example
+   * ```ts
+   * for await (const event of turn.events)
+   *   if (event.type === 'permission') await kit.reply(messageId, event.request.id, 'once')
+   * ```
+   */
+  reply(messageId: RowId, requestId: string, answer: RequestAnswer): Promise<StoredRequest>
 }
 
 /** Options of {@link OpencodeKit.recoverTurns}. */
@@ -247,6 +277,7 @@ export function createOpencodeKit(options: OpencodeKitOptions): OpencodeKit {
       clock: options.clock,
       stream: { ...options.stream, ...input.stream },
       tools: options.tools,
+      requests: { ...options.requests, ...input.requests },
     }
   }
 
@@ -299,6 +330,19 @@ export function createOpencodeKit(options: OpencodeKitOptions): OpencodeKit {
     return report
   }
 
+  const reply = (messageId: RowId, requestId: string, answer: RequestAnswer) => {
+    if (!client.replyPermission || !client.replyQuestion || !client.rejectQuestion)
+      throw new ConfigurationError(
+        'kit.reply: the client cannot answer requests (replyPermission, replyQuestion, rejectQuestion)',
+      )
+    return replyToRequest(
+      { messages, client: client as RequestClient, clock: options.clock },
+      messageId,
+      requestId,
+      answer,
+    )
+  }
+
   return {
     client,
     records,
@@ -309,6 +353,7 @@ export function createOpencodeKit(options: OpencodeKitOptions): OpencodeKit {
     session,
     recoverTurns,
     recoverTurn,
+    reply: async (messageId, requestId, answer) => reply(messageId, requestId, answer),
   }
 }
 

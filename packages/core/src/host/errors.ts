@@ -40,3 +40,18 @@ export class PersistenceError extends OpencodeError {
 export class EmptyReplyError extends OpencodeError {
   override readonly code: OpencodeErrorCode = 'empty_reply'
 }
+
+/**
+ * An answer to a permission or question request that is no longer pending: someone else answered
+ * it first (two clicks), it expired, or it was rejected. `status` says how it ended.
+ */
+export class RequestNotPendingError extends OpencodeError {
+  override readonly code: OpencodeErrorCode = 'request_not_pending'
+  /** How the request ended (`answered`, `rejected`, `expired`). */
+  readonly requestStatus: string
+
+  constructor(message: string, requestStatus: string) {
+    super(message)
+    this.requestStatus = requestStatus
+  }
+}

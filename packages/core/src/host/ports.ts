@@ -115,8 +115,12 @@ export interface StoredRequest {
   readonly status: StoredRequestStatus
   /** What the request asks, as the turn's `permission` / `question` event showed it. */
   readonly request: PermissionRequestView | QuestionRequestView
+  /** The upstream session that asked (the v2 API's reply routes name it). */
+  readonly sessionId?: string
   /** When it was asked (ISO 8601). */
   readonly askedAt: string
+  /** When an unanswered request is rejected as `expired` (ISO 8601), under an `'ask'` policy. */
+  readonly expiresAt?: string
   /** The answer given (JSON), once answered. */
   readonly answer?: unknown
   /** When it was answered, rejected or expired (ISO 8601). */

@@ -38,6 +38,7 @@ export type OpencodeErrorCode =
   | 'empty_reply'
   | 'unsupported_server'
   | 'unsupported_feature'
+  | 'request_not_pending'
 
 /** Options shared by every {@link OpencodeError} constructor. */
 export interface OpencodeErrorOptions {
