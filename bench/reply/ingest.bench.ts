@@ -41,7 +41,9 @@ async function raw(_fixture: StreamFixture): Promise<number> {
 
 async function ours(_fixture: StreamFixture, onChunk?: () => void): Promise<number> {
   const reply = new Reply()
+  // The loopback answers every route with the stream, so the API probe would find no server: pin v1.
   const client = new Client({
+    api: 'v1',
     baseUrl: loopback.url,
     fetch: onChunk
       ? async (input, init) => {
@@ -65,7 +67,7 @@ async function ours(_fixture: StreamFixture, onChunk?: () => void): Promise<numb
 
 /** A whole turn over the same bytes, consumed through turn.events (prompt and final poll are no-ops). */
 async function turnEvents(_fixture: StreamFixture): Promise<number> {
-  const wire = new Client({ baseUrl: loopback.url })
+  const wire = new Client({ api: 'v1', baseUrl: loopback.url })
   const client: TurnClient = {
     events: (sessionId, options) => wire.events(sessionId, options),
     prompt: async () => {},
