@@ -266,7 +266,7 @@ async function* chunks(body: AttachmentBody): AsyncIterable<Uint8Array> {
  * ```ts
  * import { fsStorage } from '@opencode-kit/storage-fs'
  * const storage = fsStorage({ root: './artifacts' })
- * await new Turn({ message, messages, session, client, queryText, storage }).call()
+ * const kit = createOpencodeKit({ client, records, messages, storage, permissions: denyAll() })
  * ```
  */
 export const fsStorage = (options: FsStorageOptions): FsStorage => new FsStorage(options)

@@ -627,6 +627,7 @@ class TurnRun {
       promptSucceeded = true
     }
 
+    const { activityIntervalMs, snapshotIntervalMs } = this.options
     const { reconnectDelayMs, ...deadlines } = this.options.stream ?? {}
     /** Follows the session's events into the reply: from the prompt, or (resuming) after a seq of its log. */
     const follow = async (afterSeq?: number) => {
@@ -642,10 +643,14 @@ class TurnRun {
       })
       for await (const event of events) {
         eventCount++
-        await tick() // every event counts as life, heartbeats included
+        // Due checks first, so an event with nothing due costs no promise (the hot path).
+        const now = this.clock.now()
+        if (now - lastTouch >= activityIntervalMs)
+          await tick() // every event counts as life
+        else if (dirty && now - lastSnapshot >= snapshotIntervalMs) await snapshot() // heartbeats flush too
         reply.apply(event)
         if (firstTokenAt === undefined && reply.firstTextSeen) firstTokenAt = this.clock.now()
-        await snapshot()
+        if (dirty && this.clock.now() - lastSnapshot >= snapshotIntervalMs) await snapshot()
       }
       this.trace('stream.completed', {
         durationMs: this.elapsed(start),

@@ -43,7 +43,7 @@ export const UPLOADS_SENTENCE = 'Read each file thoroughly before responding:'
  *   sandboxPath: `/var/sandboxes/${conversation.id}`,
  *   sandboxNameFor: (file) => `upload-${file.filename.replace(/[^\w.-]/g, '_')}`,
  * })
- * await new Turn({ ..., queryText: prompt.text }).call()
+ * const result = await kit.runTurn({ subjectId: conversation.id, messageId, prompt: prompt.text })
  * ```
  */
 export class UploadedFilesPrompt {

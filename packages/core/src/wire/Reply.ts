@@ -249,6 +249,7 @@ export class Reply {
    */
   syncRecoveredParts(parts: readonly ReplyPart[]): void {
     parts.forEach((incoming, index) => {
+      if (this.parts[index] === incoming) return // this reply's own part (its result synced back): unchanged
       const part = structuredClone(incoming)
       if (part.type === 'text' && !isBlank((part as TextPart).content)) this.firstTextSeen = true
       if (index >= this.parts.length) {
@@ -536,24 +537,28 @@ export class Reply {
     name: K,
     payload: Parameters<NonNullable<ReplyObserver[K]>>[0],
   ): void {
-    const fail = (error: unknown) =>
-      reportError(this.onError, error, {
-        feature: 'opencode.reply',
-        action: 'observer',
-        observer: name,
-        handled: true,
-        severity: 'warning',
-      })
+    // Per event: no closure unless a callback fails (this runs for every delta of a watched turn).
     for (const observer of this.observers) {
       const callback = observer[name] as ((arg: typeof payload) => unknown) | undefined
       if (!callback) continue
       try {
         const result = callback.call(observer, payload)
-        if (isThenable(result)) Promise.resolve(result).then(undefined, fail)
+        if (isThenable(result))
+          Promise.resolve(result).then(undefined, (error) => this.observerFailed(name, error))
       } catch (error) {
-        fail(error)
+        this.observerFailed(name, error)
       }
     }
+  }
+
+  private observerFailed(name: keyof ReplyObserver, error: unknown): void {
+    reportError(this.onError, error, {
+      feature: 'opencode.reply',
+      action: 'observer',
+      observer: name,
+      handled: true,
+      severity: 'warning',
+    })
   }
 }
 

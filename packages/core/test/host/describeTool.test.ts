@@ -1,5 +1,5 @@
-// describeTool (issue 16 item 10): a tool call as a JSON view — the clauses of the Ruby
-// ToolDisplay (host-layer §2.12) kept on the data function that replaced it.
+// describeTool (issue 16 item 10): a tool call as a JSON view — the clauses of the Ruby tool
+// display (host-layer §2.12) kept on the data function that replaced the class.
 import { describe, expect, it } from 'vitest'
 import { describeTool } from '../../src/host/describeTool.js'
 
