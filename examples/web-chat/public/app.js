@@ -50,6 +50,7 @@ function render(bubble, view) {
     for (const node of texts) nodes.splice(nodes.indexOf(node), 1)
     nodes.push(el('div', 'text', view.content))
   }
+  for (const entry of view.requests) nodes.push(requestCard(bubble, entry))
   if (view.todos.length > 0) {
     const list = el('ul', 'todos')
     list.append(...view.todos.map((t) => el('li', `todo ${t.status}`, `[${t.status}] ${t.content}`)))
@@ -61,6 +62,88 @@ function render(bubble, view) {
     nodes.push(el('div', 'meta', `${view.status}${cost}`))
   }
   bubble.replaceChildren(...nodes, ...bubble.querySelectorAll(':scope > .artifacts'))
+}
+
+const describeAnswer = (answer) =>
+  Array.isArray(answer) ? answer.map((a) => [a].flat().join(', ')).join('; ') : String(answer ?? '')
+
+/**
+ * A permission or question the agent asked, as a card the user answers; kept across renders (so a
+ * half-filled form survives the events that come meanwhile), updated when it resolves.
+ */
+function requestCard(bubble, entry) {
+  bubble.cards ??= new Map()
+  const { request } = entry
+  let card = bubble.cards.get(request.id)
+  if (!card) {
+    card = el('form', `request ${request.kind}`)
+    card.dataset.requestId = request.id
+    const answer = async (value) => {
+      card.querySelector('.error')?.remove()
+      for (const button of card.querySelectorAll('button')) button.disabled = true
+      const response = await fetch(`/api/messages/${bubble.dataset.messageId}/requests/${request.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ answer: value }),
+      })
+      if (!response.ok) {
+        const { error } = await response.json().catch(() => ({ error: `HTTP ${response.status}` }))
+        card.append(el('div', 'error', error))
+        for (const button of card.querySelectorAll('button')) button.disabled = false
+      }
+    }
+    const button = (label, className, value) => {
+      const node = el('button', className, label)
+      node.type = 'button'
+      node.addEventListener('click', () => void answer(typeof value === 'function' ? value() : value))
+      return node
+    }
+    if (request.kind === 'permission') {
+      const choices = el('div', 'choices')
+      choices.append(
+        button('Allow once', 'once', 'once'),
+        button('Always allow', 'always', 'always'),
+        button('Reject', 'reject', 'reject'),
+      )
+      card.append(
+        el('div', 'ask', `The agent asks for ${request.permission}: ${request.patterns.join(', ')}`),
+        choices,
+      )
+    } else {
+      request.questions.forEach((question, index) => {
+        const fieldset = el('fieldset', 'question')
+        fieldset.append(el('legend', undefined, question.question))
+        for (const option of question.options ?? []) {
+          const label = el('label')
+          const input = el('input')
+          input.type = question.multiple ? 'checkbox' : 'radio'
+          input.name = `q${index}`
+          input.value = option.label
+          label.append(input, ` ${option.label}`)
+          fieldset.append(label)
+        }
+        card.append(fieldset)
+      })
+      const chosen = () => ({
+        answers: request.questions.map((_, index) =>
+          [...card.querySelectorAll(`input[name="q${index}"]:checked`)].map((input) => input.value),
+        ),
+      })
+      const choices = el('div', 'choices')
+      choices.append(button('Answer', 'answer', chosen), button('Reject', 'reject', 'reject'))
+      card.append(choices)
+    }
+    card.append(el('div', 'outcome'))
+    bubble.cards.set(request.id, card)
+  }
+  card.dataset.status = entry.status
+  const settled = entry.status !== 'pending'
+  card.querySelector('.choices').hidden = settled
+  for (const input of card.querySelectorAll('input')) input.disabled = settled
+  card.querySelector('.outcome').textContent = settled
+    ? `${entry.status}${entry.answer === undefined ? '' : `: ${describeAnswer(entry.answer)}`}`
+    : ''
+  return card
 }
 
 async function follow(messageId, prompt) {

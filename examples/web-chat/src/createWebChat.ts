@@ -3,7 +3,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { knexAdapter } from '@opencode-kit/adapter-knex'
-import { type RowId, sendTurnEvents } from '@opencode-kit/core'
+import {
+  Client,
+  InvalidArgumentError,
+  type RequestAnswer,
+  RequestNotPendingError,
+  type RowId,
+  RowNotFoundError,
+  replyToRequest,
+  sendTurnEvents,
+} from '@opencode-kit/core'
 import type { StoragePort } from '@opencode-kit/core/adapter'
 import { createRedisRelay, finishEventFromRow } from '@opencode-kit/relay-redis'
 import { Queue } from 'bullmq'
@@ -19,6 +28,8 @@ const BROWSER_BUILD = new URL('dist/', import.meta.resolve('@opencode-kit/core/p
 /** Options of {@link createWebChat}. */
 export interface WebChatOptions {
   knex: Knex
+  /** The OpenCode server (URL or client): the web process sends the user's answers to requests there. */
+  opencode: string | Client
   storage: StoragePort
   /** For the relay's reads and the stop channel (never closed here). */
   redis: Redis
@@ -48,6 +59,8 @@ export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
   const { knex, storage, redis } = options
   const keys = chatKeys(options.keyPrefix)
   const { messages } = knexAdapter(knex)
+  const client =
+    typeof options.opencode === 'string' ? new Client({ baseUrl: options.opencode }) : options.opencode
   const relay = createRedisRelay({ redis, prefix: keys.relayPrefix })
   const queue = new Queue<ChatJob>(keys.queueName, {
     connection: bullConnection(options.redisUrl),
@@ -152,6 +165,28 @@ export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
       },
     ],
     [
+      'POST',
+      /^\/api\/messages\/(\d+)\/requests\/([\w-]+)$/,
+      async (req, res, m) => {
+        // The user's answer to a permission or question of the turn a worker runs: recorded on
+        // the row with a compare-and-set (of two clicks exactly one wins), then sent to OpenCode;
+        // the worker sees it on its stream and goes on.
+        const answer = (await readJson(req)).answer as RequestAnswer
+        try {
+          const stored = await answerWhenRecorded(() =>
+            replyToRequest({ messages, client }, String(m[1]), String(m[2]), answer),
+          )
+          sendJson(res, 200, { status: stored.status })
+        } catch (error) {
+          if (error instanceof RequestNotPendingError)
+            return sendJson(res, 409, { error: error.message, status: error.requestStatus })
+          if (error instanceof RowNotFoundError) return sendJson(res, 404, { error: error.message })
+          if (error instanceof InvalidArgumentError) return sendJson(res, 400, { error: error.message })
+          throw error
+        }
+      },
+    ],
+    [
       'GET',
       /^\/api\/messages\/(\d+)\/artifacts$/,
       async (_req, res, m) => {
@@ -215,6 +250,21 @@ export async function createWebChat(options: WebChatOptions): Promise<WebChat> {
       await relay.close()
       await queue.close()
     },
+  }
+}
+
+/**
+ * The worker records a request on the row right after the agent asked, off its event stream, so a
+ * quick click can arrive first: give the record a moment (≈ 2 s) before answering "no such request".
+ */
+async function answerWhenRecorded<T>(answer: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await answer()
+    } catch (error) {
+      if (!(error instanceof RowNotFoundError) || attempt >= 10) throw error
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
+    }
   }
 }
 

@@ -319,4 +319,62 @@ describe('web chat: worker process, Redis relay, web processes, headless Chromiu
     expect(row?.status).toBe('cancelled')
     expect(full.startsWith(String(row?.content))).toBe(true)
   })
+  it('an approval card answered from the browser: the turn in the worker goes on; a second answer loses', async () => {
+    const page = await openPage(web.aUrl)
+    await send(page, 'Greet the world', scenario().permission('bash', ['echo hello']).text('Ran echo hello.'))
+    const card = bubble(page).locator('.request.permission')
+    await expect.poll(() => card.getAttribute('data-status'), { timeout: 30_000 }).toBe('pending')
+    expect(await card.locator('.ask').textContent()).toBe('The agent asks for bash: echo hello')
+    // The worker's turn waits for the answer: the reply has not come.
+    expect(await bubble(page).getAttribute('data-status')).toBe('running')
+    await card.locator('button.once').click()
+    await expect.poll(() => bubble(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('completed')
+    expect(await replyText(page)).toBe('Ran echo hello.')
+    expect(await card.getAttribute('data-status')).toBe('answered')
+    expect(await card.locator('.outcome').textContent()).toBe('answered: once')
+    const id = await messageIdOf(page)
+    const requestId = String(await card.getAttribute('data-request-id'))
+    const row = await knex('opencode_messages').where({ id }).first('requests_json')
+    const stored = JSON.parse(String(row?.requests_json)) as { id: string; status: string; answer: unknown }[]
+    expect(stored).toMatchObject([{ id: requestId, status: 'answered', answer: 'once' }])
+    // Another tab's late click: the compare-and-set on the row refuses it.
+    const late = await page.request.post(`${web.bUrl}/api/messages/${id}/requests/${requestId}`, {
+      data: { answer: 'reject' },
+    })
+    expect(late.status()).toBe(409)
+  })
+
+  it('a question form answered from the browser, and a permission rejected', async () => {
+    const page = await openPage(web.aUrl)
+    await send(
+      page,
+      'Paint it',
+      scenario()
+        .question('Which color?', ['Red', 'Blue'])
+        .permission('edit', ['walls.txt'])
+        .text('Not painting, then.'),
+    )
+    const question = bubble(page).locator('.request.question')
+    await expect.poll(() => question.getAttribute('data-status'), { timeout: 30_000 }).toBe('pending')
+    expect(await question.locator('legend').textContent()).toBe('Which color?')
+    expect(await question.locator('label').allTextContents()).toEqual([' Red', ' Blue'])
+    await question.locator('input[value="Blue"]').check()
+    await question.locator('button.answer').click()
+    await expect.poll(() => question.getAttribute('data-status'), { timeout: 30_000 }).toBe('answered')
+    expect(await question.locator('.outcome').textContent()).toBe('answered: Blue')
+
+    const permission = bubble(page).locator('.request.permission')
+    await expect.poll(() => permission.getAttribute('data-status'), { timeout: 30_000 }).toBe('pending')
+    await permission.locator('button.reject').click()
+    await expect.poll(() => bubble(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('completed')
+    expect(await permission.getAttribute('data-status')).toBe('rejected')
+    const row = await knex('opencode_messages')
+      .where({ id: await messageIdOf(page) })
+      .first('requests_json')
+    const stored = JSON.parse(String(row?.requests_json)) as { kind: string; status: string }[]
+    expect(stored.map((r) => [r.kind, r.status])).toEqual([
+      ['question', 'answered'],
+      ['permission', 'rejected'],
+    ])
+  })
 })
