@@ -14,13 +14,9 @@ export {
   type OpencodeTableNames,
   opencodeMigration,
 } from './opencodeMigration.js'
-export type {
-  MessageMapping,
-  MessageNames,
-  SequelizeAdapterOptions,
-  SubjectMapping,
-  SubjectNames,
-} from './options.js'
-export { SequelizeMessagePort } from './SequelizeMessagePort.js'
-export { SequelizeRecordPort } from './SequelizeRecordPort.js'
-export { type SequelizeAdapter, sequelizeAdapter } from './sequelizeAdapter.js'
+export {
+  type SequelizeAdapter,
+  type SequelizeAdapterOptions,
+  type SequelizeTableOptions,
+  sequelizeAdapter,
+} from './sequelizeAdapter.js'

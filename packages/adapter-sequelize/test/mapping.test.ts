@@ -43,11 +43,12 @@ describe.each(DATABASES)('adapter-sequelize mapping onto existing schemas on %s'
     )
     await Conversation.sync()
     await Reply.sync()
+    // Columns, as in every adapter: the adapter finds the attributes mapped to them.
     const { records, messages } = sequelizeAdapter(sequelize, {
-      subjects: { model: Conversation, attributes: { title: 'name', opencodeSessionId: 'agentSessionId' } },
+      subjects: { model: Conversation, columns: { title: 'name', opencodeSessionId: 'agent_session' } },
       messages: {
         model: Reply,
-        attributes: {
+        columns: {
           status: 'state',
           content: 'body',
           reasoning: 'thinking',
@@ -57,6 +58,11 @@ describe.each(DATABASES)('adapter-sequelize mapping onto existing schemas on %s'
           inputTokens: 'tokensIn',
           outputTokens: 'tokensOut',
           lastActivityAt: 'seenAt',
+          cacheReadTokens: null,
+          cacheWriteTokens: null,
+          opencodeSessionId: null,
+          opencodeMessageId: null,
+          requests: null,
         },
       },
     })
@@ -84,6 +90,13 @@ describe.each(DATABASES)('adapter-sequelize mapping onto existing schemas on %s'
       type: QueryTypes.SELECT,
     })
     expect(JSON.parse(raw[0]?.parts ?? 'null')).toEqual([{ type: 'text', content: 'Hi' }])
+  })
+
+  it('a column the model lacks is a configuration error naming it', () => {
+    const Thread = sequelize.define('Thread', { name: DataTypes.STRING }, { tableName: 'threads' })
+    expect(() =>
+      sequelizeAdapter(sequelize, { subjects: { model: Thread, columns: { title: 'name' } } }),
+    ).toThrow(/model Thread has no column opencode_session_id for opencodeSessionId/)
   })
 
   it('a plain table with other column names and no timestamps (table + columns)', async () => {
@@ -121,6 +134,7 @@ describe.each(DATABASES)('adapter-sequelize mapping onto existing schemas on %s'
           opencodeMessageId: null,
           requests: null,
           lastActivityAt: null,
+          updatedAt: null,
         },
       },
     })

@@ -25,9 +25,9 @@ describe('adapter-sequelize on a SQLite file: busy timeout and write lock', () =
     return Object.values(row ?? {})[0]
   }
 
-  it('sets sqliteBusyTimeoutMs on the default connection and on every transaction connection', async () => {
+  it('sets sqlite.busyTimeoutMs on the default connection and on every transaction connection', async () => {
     expect(await busyTimeout()).toBe(1000) // node-sqlite3's default, before the adapter
-    sequelizeAdapter(sequelize, { sqliteBusyTimeoutMs: 12_345 })
+    sequelizeAdapter(sequelize, { sqlite: { busyTimeoutMs: 12_345 } })
     expect(await busyTimeout()).toBe(12_345)
     expect(await sequelize.transaction((t) => busyTimeout(t))).toBe(12_345)
     expect(await sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, (t) => busyTimeout(t))).toBe(
@@ -36,7 +36,7 @@ describe('adapter-sequelize on a SQLite file: busy timeout and write lock', () =
   })
 
   it('withLock holds the database write lock: another connection cannot take it meanwhile', async () => {
-    const { records } = sequelizeAdapter(sequelize, { sqliteBusyTimeoutMs: 30_000 })
+    const { records } = sequelizeAdapter(sequelize, { sqlite: { busyTimeoutMs: 30_000 } })
     const now = new Date()
     await sequelize.query(
       "INSERT INTO opencode_subjects (title, created_at, updated_at) VALUES ('w', ?, ?)",
