@@ -275,6 +275,8 @@ class TurnRun {
   private rowLeftPending = false
   private result: TurnResult | undefined
   private usage: TurnUsage = ZERO_USAGE
+  /** Tool calls whose request this turn rejected or let expire (the server stops the loop there). */
+  private rejectedCallIds: ReadonlySet<string> = new Set()
   /** Clock time of the last liveness stamp this turn wrote. */
   private lastStamp = Number.NEGATIVE_INFINITY
   /** Set when a terminal write kept failing: the row is still `pending` and `result` rejects. */
@@ -533,7 +535,7 @@ class TurnRun {
     this.promptSent = true
     this.preTurnCount = index
     const exchange = before.slice(index + 1)
-    const ended = exchange.length > 0 && !TurnExchange.moreWork(exchange)
+    const ended = exchange.length > 0 && !TurnExchange.moreWork(exchange, this.rejectedCallIds)
     this.trace('prompt.attached', { sessionId, opencodeMessageId: id, reason: ended ? 'ended' : 'running' })
     return ended
   }
@@ -727,6 +729,7 @@ class TurnRun {
       report: (error, context) => this.report(error, 'warning', context),
     })
     reply.addObserver(requests.observer)
+    this.rejectedCallIds = requests.rejectedCallIds
     return requests
   }
 
@@ -781,7 +784,10 @@ class TurnRun {
   ): Promise<[ReplyResult, OpencodeMessage[]]> {
     let result = this.authoritativeResult(streamResult, exchange)
     this.syncReply(result)
-    if (TurnExchange.terminal(result.fullText, exchange) || !TurnExchange.moreWork(exchange)) {
+    if (
+      TurnExchange.terminal(result.fullText, exchange) ||
+      !TurnExchange.moreWork(exchange, this.rejectedCallIds)
+    ) {
       return [result, exchange]
     }
     this.trace('response.waiting_for_final_text', { subjectId: this.subject.id, messageId: this.messageId })
@@ -793,7 +799,10 @@ class TurnRun {
       exchange = await this.fetchCurrentExchange(sessionId)
       result = this.authoritativeResult(streamResult, exchange)
       this.syncReply(result)
-      if (TurnExchange.terminal(result.fullText, exchange) || !TurnExchange.moreWork(exchange)) {
+      if (
+        TurnExchange.terminal(result.fullText, exchange) ||
+        !TurnExchange.moreWork(exchange, this.rejectedCallIds)
+      ) {
         return [result, exchange]
       }
     }

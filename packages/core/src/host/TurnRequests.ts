@@ -32,6 +32,9 @@ export interface TurnRequestsOptions {
 export class TurnRequests {
   /** Observe the turn's Reply with this. */
   readonly observer: ReplyObserver
+  /** The tool calls whose request was rejected or expired: the server stops the agent's loop there. */
+  readonly rejectedCallIds = new Set<string>()
+  private readonly callIds = new Map<string, string>()
   private readonly waiting = new Map<string, { deadline: number; kind: StoredRequest['kind'] }>()
   private chain: Promise<void> = Promise.resolve()
   private timer: Promise<void> | undefined
@@ -69,6 +72,7 @@ export class TurnRequests {
     const kind = prompt.kind === 'question' ? 'question' : 'permission'
     const action = kind === 'permission' ? policy.permissions : policy.questions
     const now = clock.now()
+    if (prompt.callId) this.callIds.set(prompt.requestId, prompt.callId)
     const stored: StoredRequest = {
       id: prompt.requestId,
       kind,
@@ -98,6 +102,8 @@ export class TurnRequests {
   /** The server says the request was answered or rejected (by anyone): settle the row's copy. */
   private settled(requestId: string, status: 'answered' | 'rejected', answer: unknown): void {
     this.waiting.delete(requestId)
+    const callId = this.callIds.get(requestId)
+    if (status === 'rejected' && callId) this.rejectedCallIds.add(callId)
     this.enqueue('settle', () => this.resolveInRow(requestId, status, answer))
   }
 

@@ -30,11 +30,29 @@ export function terminal(fullText: string, exchange: readonly OpencodeMessage[])
   return String(last.info?.finish ?? '') !== 'tool-calls'
 }
 
-/** The agent is not done: the last step asked for tools or is still running. */
-export function moreWork(exchange: readonly OpencodeMessage[]): boolean {
+/**
+ * The agent is not done: the last step asked for tools or is still running. A step whose tool
+ * calls failed on a request the turn rejected (or let expire) is done: the server stops the loop
+ * there, and waiting for more text would only run out the final-exchange deadline.
+ */
+export function moreWork(
+  exchange: readonly OpencodeMessage[],
+  rejectedCallIds: ReadonlySet<string> = new Set(),
+): boolean {
   const last = lastAssistant(exchange)
   if (!last) return false
-  return String(last.info?.finish ?? '') === 'tool-calls' || inProgress(last)
+  if (inProgress(last)) return true
+  if (String(last.info?.finish ?? '') !== 'tool-calls') return false
+  if (rejectedCallIds.size === 0) return true
+  const tools = (last.parts ?? []).filter((part) => isObject(part) && part.type === 'tool')
+  const stoppedOnRejection = tools.some(
+    (part) =>
+      typeof part.callID === 'string' &&
+      rejectedCallIds.has(part.callID) &&
+      isObject(part.state) &&
+      part.state.status === 'error',
+  )
+  return !stoppedOnRejection
 }
 
 const add = (sum: number | null, value: unknown) => (typeof value === 'number' ? (sum ?? 0) + value : sum)
