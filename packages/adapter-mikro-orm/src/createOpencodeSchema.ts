@@ -31,7 +31,7 @@ function opencodeEntities(orm: MikroORM | EntityManager, options: OpencodeSchema
     const meta = all.find((m) => !m.embeddable && !m.virtual && m.tableName === table)
     if (!meta) {
       throw new InvalidArgumentError(
-        `no entity is registered for table ${table}: add OpencodeSubject and OpencodeMessage (or defineOpencodeEntities()) to the ORM's entities`,
+        `no entity is registered for table ${table}: add OpencodeSubjectSchema and OpencodeMessageSchema (or defineOpencodeEntities()) to the ORM's entities`,
       )
     }
     return meta
@@ -85,7 +85,7 @@ async function pendingSql(scoped: Scoped): Promise<string> {
  *
  * @example
  * ```ts
- * const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: 'app.db', entities: [OpencodeSubject, OpencodeMessage] })
+ * const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: 'app.db', entities: [OpencodeSubjectSchema, OpencodeMessageSchema] })
  * await createOpencodeSchema(orm)
  * const { records, messages } = mikroOrmAdapter(orm)
  * ```

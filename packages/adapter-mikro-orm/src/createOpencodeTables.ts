@@ -82,7 +82,7 @@ export function opencodeDdl(orm: MikroORM | EntityManager, options: OpencodeTabl
  *
  * @example
  * ```ts
- * const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: 'app.db', entities: [OpencodeSubject, OpencodeMessage] })
+ * const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: 'app.db', entities: [OpencodeSubjectSchema, OpencodeMessageSchema] })
  * await createOpencodeTables(orm)
  * ```
  */

@@ -15,11 +15,11 @@ class LongTextType extends TextType {
 }
 
 /**
- * A subject row of the shipped schema, as {@link OpencodeSubject} hydrates it.
+ * A subject row of the shipped schema, as {@link OpencodeSubjectSchema} hydrates it.
  *
  * @example
  * ```ts
- * const subject: OpencodeSubjectEntity = await orm.em.fork().findOneOrFail(OpencodeSubject, { id })
+ * const subject: OpencodeSubjectEntity = await orm.em.fork().findOneOrFail(OpencodeSubjectSchema, { id })
  * subject.opencodeSessionId // 'ses_…' once a turn created the session
  * ```
  */
@@ -33,12 +33,12 @@ export interface OpencodeSubjectEntity {
 }
 
 /**
- * An assistant message row of the shipped schema, as {@link OpencodeMessage} hydrates it (`cost`
+ * An assistant message row of the shipped schema, as {@link OpencodeMessageSchema} hydrates it (`cost`
  * is a DECIMAL property, hydrated as a string; `messages.load` gives a number).
  *
  * @example
  * ```ts
- * const reply: OpencodeMessageEntity = await orm.em.fork().findOneOrFail(OpencodeMessage, { id })
+ * const reply: OpencodeMessageEntity = await orm.em.fork().findOneOrFail(OpencodeMessageSchema, { id })
  * if (reply.status === 'completed') render(reply.content, reply.parts)
  * ```
  */
@@ -74,7 +74,7 @@ export interface OpencodeMessageEntity {
  * @example
  * ```ts
  * const options: OpencodeEntityOptions = { subjectsTable: 'ai_threads', messagesTable: 'ai_replies' }
- * const { OpencodeSubject, OpencodeMessage } = defineOpencodeEntities(options)
+ * const { OpencodeSubjectSchema, OpencodeMessageSchema } = defineOpencodeEntities(options)
  * ```
  */
 export interface OpencodeEntityOptions {
@@ -91,8 +91,8 @@ export interface OpencodeEntityOptions {
  *
  * @example
  * ```ts
- * const { OpencodeSubject, OpencodeMessage } = defineOpencodeEntities()
- * const orm = await MikroORM.init({ driver: PostgreSqlDriver, clientUrl, entities: [OpencodeSubject, OpencodeMessage, ...yours] })
+ * const { OpencodeSubjectSchema, OpencodeMessageSchema } = defineOpencodeEntities()
+ * const orm = await MikroORM.init({ driver: PostgreSqlDriver, clientUrl, entities: [OpencodeSubjectSchema, OpencodeMessageSchema, ...yours] })
  * ```
  */
 export function defineOpencodeEntities(options: OpencodeEntityOptions = {}) {
@@ -109,7 +109,7 @@ export function defineOpencodeEntities(options: OpencodeEntityOptions = {}) {
     defaultRaw: 'CURRENT_TIMESTAMP',
     onCreate: () => new Date(),
   } as const
-  const OpencodeSubject = new EntitySchema<OpencodeSubjectEntity>({
+  const OpencodeSubjectSchema = new EntitySchema<OpencodeSubjectEntity>({
     name: subjectEntity,
     tableName: subjectsTable,
     properties: {
@@ -126,7 +126,7 @@ export function defineOpencodeEntities(options: OpencodeEntityOptions = {}) {
     },
     uniques: [{ name: `${subjectsTable}_opencode_session_id_unique`, properties: ['opencodeSessionId'] }],
   })
-  const OpencodeMessage = new EntitySchema<OpencodeMessageEntity>({
+  const OpencodeMessageSchema = new EntitySchema<OpencodeMessageEntity>({
     name: messageEntity,
     tableName: messagesTable,
     properties: {
@@ -166,36 +166,36 @@ export function defineOpencodeEntities(options: OpencodeEntityOptions = {}) {
       { name: `${messagesTable}_status_last_activity_at_index`, properties: ['status', 'lastActivityAt'] },
     ],
   })
-  return { OpencodeSubject, OpencodeMessage }
+  return { OpencodeSubjectSchema, OpencodeMessageSchema }
 }
 
 const shipped = defineOpencodeEntities()
 
 /**
- * The shipped `opencode_subjects` table as a decorator-free entity (`EntitySchema`, named
- * `OpencodeSubject`). Register it with {@link OpencodeMessage}; for other table or entity names use
+ * The shipped `opencode_subjects` table as a decorator-free entity (`EntitySchema`, entity name
+ * `OpencodeSubject`). Register it with {@link OpencodeMessageSchema}; for other table or entity names use
  * {@link defineOpencodeEntities}.
  *
  * @example
  * ```ts
- * const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: 'app.db', entities: [OpencodeSubject, OpencodeMessage] })
+ * const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: 'app.db', entities: [OpencodeSubjectSchema, OpencodeMessageSchema] })
  * const em = orm.em.fork()
- * const subject = em.create(OpencodeSubject, { title: 'Trip to Lisbon' })
+ * const subject = em.create(OpencodeSubjectSchema, { title: 'Trip to Lisbon' })
  * await em.flush()
  * ```
  */
-export const OpencodeSubject: EntitySchema<OpencodeSubjectEntity> = shipped.OpencodeSubject
+export const OpencodeSubjectSchema: EntitySchema<OpencodeSubjectEntity> = shipped.OpencodeSubjectSchema
 
 /**
- * The shipped `opencode_messages` table as a decorator-free entity (`EntitySchema`, named
+ * The shipped `opencode_messages` table as a decorator-free entity (`EntitySchema`, entity name
  * `OpencodeMessage`). `parts`/`toolCalls` are `json` properties (JSON text in the column,
  * arrays in JS), the same rows the knex and Sequelize adapters write.
  *
  * @example
  * ```ts
  * const em = orm.em.fork()
- * const reply = em.create(OpencodeMessage, { subjectId: subject.id, status: 'pending' })
+ * const reply = em.create(OpencodeMessageSchema, { subjectId: subject.id, status: 'pending' })
  * await em.flush() // then run a Turn on reply.id
  * ```
  */
-export const OpencodeMessage: EntitySchema<OpencodeMessageEntity> = shipped.OpencodeMessage
+export const OpencodeMessageSchema: EntitySchema<OpencodeMessageEntity> = shipped.OpencodeMessageSchema

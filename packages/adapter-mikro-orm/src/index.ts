@@ -10,10 +10,10 @@ export { createOpencodeTables, type OpencodeTablesOptions, opencodeDdl } from '.
 export {
   defineOpencodeEntities,
   type OpencodeEntityOptions,
-  OpencodeMessage,
   type OpencodeMessageEntity,
-  OpencodeSubject,
+  OpencodeMessageSchema,
   type OpencodeSubjectEntity,
+  OpencodeSubjectSchema,
 } from './entities.js'
 export { MikroOrmMessagePort } from './MikroOrmMessagePort.js'
 export { MikroOrmRecordPort } from './MikroOrmRecordPort.js'

@@ -21,13 +21,13 @@ export interface MikroOrmAdapter {
  * The opencode-kit ports on MikroORM 6 (PostgreSQL, MySQL/MariaDB, SQLite). Pass the `MikroORM`
  * instance or any of its EntityManagers (`orm.em`, a request-scoped em): every port call works on a
  * fresh `fork()` of it, never on the one you pass, so nothing lands in your identity map and no
- * transaction of yours is joined. Register `OpencodeSubject` and `OpencodeMessage` (or the entities
+ * transaction of yours is joined. Register `OpencodeSubjectSchema` and `OpencodeMessageSchema` (or the entities
  * of `defineOpencodeEntities()`) in your ORM — or map the ports onto your own entities.
  *
  * @example
  * ```ts
- * const { OpencodeSubject, OpencodeMessage } = defineOpencodeEntities()
- * const orm = await MikroORM.init({ driver: PostgreSqlDriver, clientUrl, entities: [OpencodeSubject, OpencodeMessage] })
+ * const { OpencodeSubjectSchema, OpencodeMessageSchema } = defineOpencodeEntities()
+ * const orm = await MikroORM.init({ driver: PostgreSqlDriver, clientUrl, entities: [OpencodeSubjectSchema, OpencodeMessageSchema] })
  * const { records, messages } = mikroOrmAdapter(orm)
  * // or: mikroOrmAdapter(orm, { subjects: { entity: 'Conversation', properties: { opencodeSessionId: 'agentSession' } } })
  * ```

@@ -73,7 +73,7 @@ export interface MessageMapping {
 /**
  * Options of {@link mikroOrmAdapter}: which tables and columns hold the subjects and messages —
  * the same shape as `knexAdapter`'s. Each table must have an entity registered in the ORM (the
- * shipped `OpencodeSubject`/`OpencodeMessage` or your own); columns are translated to that
+ * shipped `OpencodeSubjectSchema`/`OpencodeMessageSchema` or your own); columns are translated to that
  * entity's properties. Everything defaults to the shipped schema.
  */
 export interface MikroOrmAdapterOptions {
@@ -163,7 +163,7 @@ function findEntity(
   const meta = all.find((m) => !m.embeddable && !m.virtual && m.tableName === name)
   if (!meta) {
     throw new InvalidArgumentError(
-      `no entity is registered for table ${name}: add OpencodeSubject and OpencodeMessage (or your own entity for it) to the ORM's entities`,
+      `no entity is registered for table ${name}: add OpencodeSubjectSchema and OpencodeMessageSchema (or your own entity for it) to the ORM's entities`,
     )
   }
   return meta

@@ -30,11 +30,11 @@ describe.each(DATABASES)('adapter-mikro-orm on an EntityManager (%s)', (name) =>
   })
 
   it('reads fresh rows even when the caller holds a stale entity in its identity map', async () => {
-    const { OpencodeMessage } = defineOpencodeEntities()
+    const { OpencodeMessageSchema } = defineOpencodeEntities()
     const subjectId = await db.insert('opencode_subjects', { title: 'stale' })
     const messageId = await db.insert('opencode_messages', { subject_id: subjectId })
     const callerEm = db.orm.em.fork()
-    const stale = await callerEm.findOneOrFail(OpencodeMessage.meta.className, { id: messageId })
+    const stale = await callerEm.findOneOrFail(OpencodeMessageSchema.meta.className, { id: messageId })
     const { messages } = mikroOrmAdapter(callerEm)
     await messages.cancel(messageId)
     expect((stale as { status: string }).status).toBe('pending')
@@ -61,11 +61,11 @@ describe('adapter-mikro-orm on MariaDB counting changed rows (foundRows: false)'
   let orm: MikroORM
   beforeAll(async () => {
     db = await isolatedOrm('mariadb')
-    const { OpencodeSubject, OpencodeMessage } = defineOpencodeEntities()
+    const { OpencodeSubjectSchema, OpencodeMessageSchema } = defineOpencodeEntities()
     orm = await MikroORM.init({
       driver: MariaDbDriver,
       clientUrl: db.spec.target,
-      entities: [OpencodeSubject, OpencodeMessage],
+      entities: [OpencodeSubjectSchema, OpencodeMessageSchema],
       driverOptions: { connection: { foundRows: false } },
     })
   })

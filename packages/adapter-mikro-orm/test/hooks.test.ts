@@ -58,11 +58,11 @@ describe.each(DATABASES)('hook-free writes on the shipped entities (%s)', (name)
   })
 
   it('the counter does see an ordinary flush of the same entity (so the test above can fail)', async () => {
-    const { OpencodeMessage } = defineOpencodeEntities()
+    const { OpencodeMessageSchema } = defineOpencodeEntities()
     const subjectId = await db.insert('opencode_subjects', { title: 'flush' })
     const id = await db.insert('opencode_messages', { subject_id: subjectId })
     const em = orm.em.fork()
-    const entity = await em.findOneOrFail(OpencodeMessage.meta.className, { id })
+    const entity = await em.findOneOrFail(OpencodeMessageSchema.meta.className, { id })
     counter.events = []
     ;(entity as { content: string | null }).content = 'flushed'
     await em.flush()

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createOpencodeSchema,
   mikroOrmAdapter,
-  OpencodeMessage,
-  OpencodeSubject,
+  OpencodeMessageSchema,
+  OpencodeSubjectSchema,
   opencodeSchemaSql,
 } from '../src/index.js'
 import { DATABASES, type IsolatedOrm, isolatedOrm } from './support/isolatedOrm.js'
@@ -59,13 +59,13 @@ describe.each(DATABASES)('createOpencodeSchema on %s', (name) => {
   it('gives working tables: entities, raw inserts with database defaults, locks, transitions', async () => {
     const { records, messages } = mikroOrmAdapter(db.orm)
     const em = db.orm.em.fork()
-    const subject = em.create(OpencodeSubject, { title: 'From the entity' })
+    const subject = em.create(OpencodeSubjectSchema, { title: 'From the entity' })
     await em.flush()
     const rawSubject = await db.insert('opencode_subjects', { title: 'From SQL' })
     await records.withLock(subject.id, (_row, locked) => locked.setSessionId('ses_schema'))
     await expect(records.setSessionId(rawSubject, 'ses_schema')).rejects.toBeInstanceOf(UniqueViolationError)
 
-    const reply = em.create(OpencodeMessage, { subjectId: subject.id })
+    const reply = em.create(OpencodeMessageSchema, { subjectId: subject.id })
     await em.flush()
     expect((await messages.load(reply.id)).status).toBe('pending') // the column default
     const parts = [{ type: 'text', content: 'ok' }]

@@ -25,9 +25,9 @@ export interface OrmSpec {
 
 /** MikroORM options for a spec with the shipped entities (plus `extra`). */
 export function connectOrmOptions(spec: OrmSpec, extra: EntitySchema[] = []): Options {
-  const { OpencodeSubject, OpencodeMessage } = defineOpencodeEntities()
+  const { OpencodeSubjectSchema, OpencodeMessageSchema } = defineOpencodeEntities()
   const base: Options = {
-    entities: [OpencodeSubject, OpencodeMessage, ...extra],
+    entities: [OpencodeSubjectSchema, OpencodeMessageSchema, ...extra],
     allowGlobalContext: false,
     debug: false,
     discovery: { warnWhenNoEntities: false },
