@@ -21,6 +21,11 @@ export interface ChatWorkerOptions {
   keyPrefix?: string
   /** Turns run at once in this process (default 4). */
   concurrency?: number
+  /**
+   * How long a permission or question waits for the user before it is rejected as expired
+   * (default: the kit's, five minutes). Nobody watching never means a turn that hangs.
+   */
+  requestTimeoutMs?: number
 }
 
 /** A running worker. */
@@ -45,6 +50,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     ...knexAdapter(knex),
     storage: options.storage,
     permissions: 'server-defaults', // the example's scripted agent; a real app starts from denyAll()
+    ...(options.requestTimeoutMs === undefined ? {} : { requests: { timeoutMs: options.requestTimeoutMs } }),
   })
   const relay = createRedisRelay({ redis, prefix: keys.relayPrefix })
   const running = new Map<string, AbortController>()

@@ -147,7 +147,7 @@ afterAll(async () => {
   await browser?.close()
   await Promise.all([stopProcess(web.a?.child), stopProcess(web.b?.child), stopProcess(worker?.child)])
   if (redis) {
-    const stale = await redis.keys(`${keyPrefix}:*`)
+    const stale = await redis.keys(`${keyPrefix}*`)
     if (stale.length > 0) await redis.del(...stale)
     redis.disconnect()
   }
@@ -332,6 +332,7 @@ describe('web chat: worker process, Redis relay, web processes, headless Chromiu
     expect(await replyText(page)).toBe('Ran echo hello.')
     expect(await card.getAttribute('data-status')).toBe('answered')
     expect(await card.locator('.outcome').textContent()).toBe('answered: once')
+    expect(await card.locator('.choices').isHidden()).toBe(true)
     const id = await messageIdOf(page)
     const requestId = String(await card.getAttribute('data-request-id'))
     const row = await knex('opencode_messages').where({ id }).first('requests_json')
@@ -376,5 +377,35 @@ describe('web chat: worker process, Redis relay, web processes, headless Chromiu
       ['question', 'answered'],
       ['permission', 'rejected'],
     ])
+  })
+  it('a request nobody answers expires after the worker request timeout: the card says so, the turn ends', async () => {
+    // A second deployment (its own queue and streams) whose worker waits 1.5 s for an answer.
+    const prefix = `${keyPrefix}-t`
+    const [unattended, front] = await Promise.all([
+      start('worker.ts', { KEY_PREFIX: prefix, REQUEST_TIMEOUT_MS: '1500' }),
+      start('web.ts', { KEY_PREFIX: prefix }),
+    ])
+    try {
+      const page = await openPage(String(front.line.split(' ')[1]))
+      await send(
+        page,
+        'Delete the logs',
+        scenario().permission('bash', ['rm -rf logs']).text('Left the logs alone.'),
+      )
+      const card = bubble(page).locator('.request.permission')
+      await expect.poll(() => card.getAttribute('data-status'), { timeout: 30_000 }).toBe('pending')
+      await expect.poll(() => card.getAttribute('data-status'), { timeout: 30_000 }).toBe('expired')
+      await expect.poll(() => bubble(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('completed')
+      expect(await card.locator('.outcome').textContent()).toBe('expired')
+      expect(await card.locator('.choices').isHidden()).toBe(true)
+      const row = await knex('opencode_messages')
+        .where({ id: await messageIdOf(page) })
+        .first('requests_json')
+      expect(JSON.parse(String(row?.requests_json))).toMatchObject([
+        { kind: 'permission', status: 'expired' },
+      ])
+    } finally {
+      await Promise.all([stopProcess(front.child), stopProcess(unattended.child)])
+    }
   })
 })
