@@ -47,8 +47,8 @@ const worker = new Worker<TurnJob>(
   TURN_QUEUE,
   async (job) => {
     const { subjectId, messageId, prompt } = job.data
-    const message = await kit.messages.load(messageId)
-    if (message.status !== 'pending') return { status: message.status, skipped: true } // cancelled before it ran
+    // A row that already ended (cancelled before it ran, a retried job) comes back untouched; a
+    // retried job whose prompt was already sent attaches to it instead of prompting again.
     // Rejects only when the row could not be written (PersistenceError): the job fails and BullMQ retries it.
     const result = await kit.runTurn({ subjectId, messageId, prompt })
     return { status: result.status, worker: process.pid }
@@ -60,7 +60,18 @@ const worker = new Worker<TurnJob>(
   },
 )
 
+// Turns whose worker died (SIGKILL, OOM) and whose job is not retried: every worker sweeps for
+// stalled rows; the lease makes concurrent sweeps and live turns safe.
+const recovery = setInterval(
+  () =>
+    void kit
+      .recoverTurns({ stalledForMs: Number(process.env.STALLED_FOR_MS ?? 60_000) })
+      .catch((error: unknown) => console.warn('recovery failed', error)),
+  Number(process.env.RECOVERY_INTERVAL_MS ?? 60_000),
+)
+
 const shutdown = async () => {
+  clearInterval(recovery)
   await worker.close() // finishes the turns in flight
   await knex.destroy()
   process.exit(0)

@@ -40,7 +40,7 @@ const s3Client = () => {
   })
 }
 
-function startWorker(): Promise<ChildProcess> {
+function startWorker(extra: Record<string, string> = {}): Promise<ChildProcess> {
   const storage = s3()
   const child = spawn(process.execPath, ['--import', 'tsx', workerScript], {
     cwd: root,
@@ -58,6 +58,7 @@ function startWorker(): Promise<ChildProcess> {
       S3_SECRET_ACCESS_KEY: storage.secretAccessKey,
       S3_PREFIX: `${prefix}/`,
       WORKER_CONCURRENCY: '4',
+      ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -180,5 +181,46 @@ describe('worker-queue example', () => {
     const jobs = await queue.getJobs(['completed'])
     const pids = new Set(jobs.map((job) => (job.returnvalue as { worker?: number } | undefined)?.worker))
     expect(pids.size).toBeGreaterThan(1) // the work really spread over processes
+  }, 150_000)
+
+  it('a worker killed mid-turn (SIGKILL): the row is recovered with the answer, the prompt sent once', async () => {
+    const [subject] = await knex('opencode_subjects').insert({ title: 'killed' }).returning('id')
+    const subjectId = (subject as { id: number }).id
+    const messageId = await enqueueTurn(knex, queue, { subjectId, prompt: 'Stream slowly [slow]' })
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      const row = await knex('opencode_messages').where({ id: messageId }).first()
+      if (row?.content) break // streaming
+      if (Date.now() > deadline) throw new Error('the turn never started streaming')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    // Kill every worker (whichever runs the turn), then let time pass for the dead one's stamp.
+    for (const child of workers.splice(0)) {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+    }
+    expect((await knex('opencode_messages').where({ id: messageId }).first()).status).toBe('pending')
+    await knex('opencode_messages')
+      .where({ id: messageId })
+      .update({ last_activity_at: new Date(Date.now() - 10 * 60_000) })
+    // A new worker's recovery sweep (or the job's retry) resumes the turn.
+    workers.push(await startWorker({ RECOVERY_INTERVAL_MS: '500' }))
+    for (;;) {
+      const row = await knex('opencode_messages').where({ id: messageId }).first()
+      if (row.status !== 'pending') {
+        expect(row.status).toBe('completed')
+        expect(row.content).toContain('All done')
+        break
+      }
+      if (Date.now() > deadline + 60_000) throw new Error('the killed turn was never recovered')
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    const row = await knex('opencode_messages').where({ id: messageId }).first()
+    const sessionId = (await knex('opencode_subjects').where({ id: subjectId }).first()).opencode_session_id
+    expect(row.opencode_session_id).toBe(sessionId)
+    const upstream = await new Client({ baseUrl: server.url }).getMessages(sessionId)
+    expect(upstream.filter((m) => m.info.role === 'user')).toHaveLength(1) // the prompt was sent once
+    expect(upstream.filter((m) => m.info.role === 'assistant')).toHaveLength(1)
   }, 150_000)
 })
