@@ -726,6 +726,10 @@ class TurnRun {
         this.trace('request.expired', { requestId, messageId: this.messageId })
         if (this.watched) this.events.resolved(requestId, 'expired')
       },
+      onLost: (requestId) => {
+        this.trace('request.lost', { requestId, messageId: this.messageId })
+        reply.prompts.resolve(requestId) // nothing will answer it: the stream's deadlines run again
+      },
       report: (error, context) => this.report(error, 'warning', context),
     })
     reply.addObserver(requests.observer)

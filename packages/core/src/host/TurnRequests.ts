@@ -1,4 +1,5 @@
 import type { Clock } from '../support/Clock.js'
+import { OpencodeError } from '../wire/errors.js'
 import type { PendingPrompt } from '../wire/Prompts.js'
 import type { ReplyObserver } from '../wire/ReplyObserver.js'
 import type { MessagePort, RowId, StoredRequest } from './ports.js'
@@ -18,6 +19,11 @@ export interface TurnRequestsOptions {
   sessionId: string
   /** A request expired: the turn tells its consumer (`request-resolved`, `expired`). */
   onExpired: (requestId: string) => void
+  /**
+   * The server no longer knows a request it asked (it restarted): nothing will answer it, so the
+   * turn stops treating its stream as blocked by it.
+   */
+  onLost: (requestId: string) => void
   /** Errors handled here (a failed write or reply): reported, never thrown into the stream. */
   report: (error: unknown, context: Record<string, unknown>) => void
 }
@@ -145,11 +151,20 @@ export class TurnRequests {
     const expired = await this.expireInRow([requestId])
     if (expired.length === 0 && stored) return
     this.options.onExpired(requestId)
-    await sendAnswer(
-      this.options.client,
-      { id: requestId, kind, sessionId: this.options.sessionId },
-      'reject',
-    )
+    try {
+      await sendAnswer(
+        this.options.client,
+        { id: requestId, kind, sessionId: this.options.sessionId },
+        'reject',
+      )
+    } catch (error) {
+      if (!(error instanceof OpencodeError) || error.status !== 404) throw error
+      this.options.onLost(requestId)
+      throw new OpencodeError(
+        `The server no longer knows ${kind} request ${requestId} (it restarted, or the run ended): marked expired`,
+        { cause: error, status: 404 },
+      )
+    }
   }
 
   private armTimer(): void {

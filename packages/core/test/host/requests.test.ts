@@ -2,6 +2,7 @@
 // MSW against the stand-in, in-memory ports, a manual clock: requests are recorded on the row,
 // answered from "another process" (a second kit on the same ports) with a compare-and-set, handled
 // by the policy (ask with a timeout, allow, deny), and an unanswered one ends within its timeout.
+import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -29,6 +30,7 @@ const server = setupServer(
 )
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
 afterEach(() => {
+  server.resetHandlers()
   standIn.close()
   standIn = new OpencodeStandIn({ heartbeatMs: 0 })
 })
@@ -37,7 +39,7 @@ afterAll(() => server.close())
 // Below the stream's per-read deadline (30 s), which the manual clock would fire too.
 const TIMEOUT_MS = 20_000
 
-function world(requests: RequestPolicy = {}) {
+function world(requests: RequestPolicy = {}, errors: unknown[] = []) {
   const records = new MemoryRecordPort()
   const messages = new MemoryMessagePort()
   const clock = new ManualClock()
@@ -50,7 +52,9 @@ function world(requests: RequestPolicy = {}) {
       messages,
       permissions: 'server-defaults',
       clock,
-      onError: () => {},
+      onError: (error) => {
+        errors.push(error)
+      },
       requests: { timeoutMs: TIMEOUT_MS, ...requests },
       tuning: { emptyStreamRetryDelayMs: 0, finalExchangeTimeoutMs: 0, finalExchangeRetryDelayMs: 0 },
     })
@@ -158,6 +162,38 @@ describe('issue 22: the policy for unattended turns', () => {
     expect(resolutions(events)).toEqual([[stored?.id, 'expired', undefined]])
     // Within the request's timeout, not the stream's overall deadline (600 s).
     expect(w.clock.now()).toBe(TIMEOUT_MS)
+  })
+
+  it('a request the server lost (it restarted): expired on the row, reported, and the stream is no longer blocked by it', async () => {
+    const errors: unknown[] = []
+    const w = world({}, errors)
+    // The restarted server answers 404 for the request it no longer has.
+    server.use(
+      http.post(`${BASE}/permission/:id/reply`, () =>
+        HttpResponse.json({ name: 'NotFoundError', data: { message: 'no such request' } }, { status: 404 }),
+      ),
+    )
+    standIn.enqueue(scenario().permission('bash', ['ls']).text('Never reached.'))
+    const stop = new AbortController()
+    const turn = w.worker.startTurn({
+      subjectId: w.subjectId,
+      messageId: w.messageId,
+      prompt: 'Do the thing',
+      signal: stop.signal,
+    })
+    const events: TurnEvent[] = []
+    for await (const event of turn.events) {
+      events.push(event)
+      if (event.type === 'permission') await w.clock.advance(TIMEOUT_MS)
+      if (event.type === 'request-resolved') {
+        await waitFor(async () => errors.some((e) => String(e).includes('no longer knows')))
+        stop.abort()
+      }
+    }
+    expect((await w.messages.load(w.messageId)).requests?.[0]).toMatchObject({ status: 'expired' })
+    expect(resolutions(events).map(([, r]) => r)).toEqual(['expired'])
+    expect(errors.map(String).find((e) => e.includes('no longer knows'))).toMatch(/permission request per_/)
+    expect((await turn.result).status).toBe('cancelled')
   })
 
   it('deny: rejected at once, nobody waits', async () => {
