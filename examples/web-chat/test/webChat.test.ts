@@ -219,7 +219,7 @@ describe('web chat: worker process, Redis relay, web processes, headless Chromiu
     await send(page, 'Write the notes', scenario().write('notes.md', '# Notes\n').text(full).cost(0.0002))
     await advanceUntil(page, async () => (await shownWords(page)) >= 4, 'the first words')
     // The model is held mid-reply: what the page shows came live, before the turn could end.
-    expect(pacer.blocked).toBe(true)
+    await expect.poll(() => pacer.blocked).toBe(true)
     expect(await bubble(page).getAttribute('data-status')).toBe('running')
     const partial = await replyText(page)
     expect(full.startsWith(partial)).toBe(true)
