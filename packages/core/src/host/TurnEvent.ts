@@ -1,4 +1,4 @@
-import type { RowId } from './ports.js'
+import type { RowId } from './RowId.js'
 
 /**
  * The version of the {@link TurnEvent} vocabulary. It is carried by every `start` event; a consumer

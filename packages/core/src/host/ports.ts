@@ -7,10 +7,10 @@
  * pin the semantics below against a real database.
  */
 
+import type { RowId } from './RowId.js'
 import type { PermissionRequestView, QuestionRequestView } from './TurnEvent.js'
 
-/** Primary key of a host row. */
-export type RowId = string | number
+export type { RowId }
 
 /**
  * The host's "subject" row (a conversation, a ticket, a trip) that owns one OpenCode session.

@@ -1,0 +1,2 @@
+/** Primary key of a host row. */
+export type RowId = string | number
