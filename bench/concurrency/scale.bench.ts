@@ -32,6 +32,7 @@ const RAMP_MS = 2_000
 const WINDOW_START_MS = RAMP_MS + 1_000
 const WINDOW_MS = 5_000
 const PHASE_LIMIT_MS = 180_000
+const OPEN_WAIT_MS = 4_000
 const TARGET_P99_MS = 50
 
 type Layout = 'shared' | 'separate'
@@ -51,6 +52,10 @@ interface Point {
   rssKbPerTurn: number
   completed: number
   failed: number
+  /** Turns streaming when the window opened (all N on a machine that keeps up). */
+  streamingAtWindow: number
+  /** How late the window opened because turns were still starting. */
+  windowLateMs: number
 }
 
 const server = spawn(
@@ -70,6 +75,8 @@ const directoryOf = (layout: Layout, phase: number, i: number) =>
 
 /** Counts the turns' events (text deltas: the only events inside the window). */
 let counted = 0
+/** Turns of the current phase that are streaming (their first delta arrived). */
+let streaming = 0
 
 /** One turn through the library: startTurn with in-memory ports, the client of its directory, its events consumed. */
 async function libraryTurn(client: Client, i: number, signal: AbortSignal): Promise<boolean> {
@@ -79,9 +86,13 @@ async function libraryTurn(client: Client, i: number, signal: AbortSignal): Prom
   const message = messages.insert()
   const session = new Session({ subject, records, client, permissions: 'server-defaults' })
   const turn = startTurn({ messageId: message.id, messages, session, client, prompt: `scale ${i}`, signal })
+  let first = true
   for await (const event of turn.events) {
     // One stand-in delta is one word and its space; merged deltas still count one each.
-    if (event.type === 'text-delta') counted += event.text.split(' ').length - 1
+    if (event.type !== 'text-delta') continue
+    counted += event.text.split(' ').length - 1
+    if (first) streaming++
+    first = false
   }
   return (await turn.result).status === 'completed'
 }
@@ -145,6 +156,7 @@ async function rawTurn(subscription: RawSubscription, directory: string): Promis
   const { id } = (await created.json()) as { id: string }
   const finished = subscription.finished(id)
   await subscription.ready
+  streaming++ // the floor's stream is open; its deltas start with the prompt
   await fetch(`${url}/session/${id}/prompt_async${query}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -186,9 +198,16 @@ async function phase(n: number, layout: Layout, mode: Mode): Promise<Point> {
       if (wait > 0) await sleep(wait)
     }
   })()
+  streaming = 0
   await sleep(Math.max(0, started + WINDOW_START_MS - performance.now()))
+  // On a busy machine the ramp can run late: the window waits (up to OPEN_WAIT_MS) until every
+  // turn streams, so it measures streaming, not turn starts.
+  const waitUntil = performance.now() + OPEN_WAIT_MS
+  while (streaming < n && performance.now() < waitUntil) await sleep(50)
+  const lateStart = performance.now() - started - WINDOW_START_MS
   // The window: every turn is open and streaming.
   const lag = monitorEventLoopDelay({ resolution: 1 })
+  const streamingAtWindow = streaming
   const countedBefore = counted
   const cpuBefore = process.cpuUsage()
   const windowStarted = performance.now()
@@ -218,9 +237,11 @@ async function phase(n: number, layout: Layout, mode: Mode): Promise<Point> {
     rssKbPerTurn: (during.rss - base.rss) / 1024 / n,
     completed: outcomes.filter(Boolean).length,
     failed: outcomes.filter((ok) => !ok).length,
+    streamingAtWindow: streamingAtWindow,
+    windowLateMs: Math.max(0, Math.round(lateStart)),
   }
   console.log(
-    `  ${mode.padEnd(7)} ${layout.padEnd(8)} N=${String(n).padStart(4)}: ${point.usPerEvent.toFixed(1).padStart(6)} µs/event at ${Math.round(point.eventsPerSecond)} events/s; loop p50 ${point.p50Ms.toFixed(1)} ms p99 ${point.p99Ms.toFixed(1)} ms (max ${point.maxMs.toFixed(0)}); heap ${point.heapKbPerTurn.toFixed(1)} KB/turn, RSS ${point.rssKbPerTurn.toFixed(1)} KB/turn; ${point.completed}/${n} completed`,
+    `  ${mode.padEnd(7)} ${layout.padEnd(8)} N=${String(n).padStart(4)}: ${point.usPerEvent.toFixed(1).padStart(6)} µs/event at ${Math.round(point.eventsPerSecond)} events/s; loop p50 ${point.p50Ms.toFixed(1)} ms p99 ${point.p99Ms.toFixed(1)} ms (max ${point.maxMs.toFixed(0)}); heap ${point.heapKbPerTurn.toFixed(1)} KB/turn, RSS ${point.rssKbPerTurn.toFixed(1)} KB/turn; ${point.completed}/${n} completed; ${point.streamingAtWindow}/${n} streaming at the window${point.windowLateMs > 0 ? ` (opened ${point.windowLateMs} ms late)` : ''}`,
   )
   await sleep(500)
   return point
