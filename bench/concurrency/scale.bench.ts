@@ -19,6 +19,7 @@
  * Run with `npm run bench -- scale`. SCALE_N=100,1000 and SCALE_SHARED_N=… choose the sizes.
  */
 import { spawn } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { Client, Session, startTurn } from '../../packages/core/src/index.js'
@@ -247,6 +248,7 @@ async function phase(n: number, layout: Layout, mode: Mode): Promise<Point> {
   return point
 }
 
+const loadBefore = loadavg()[0]
 const points: Point[] = []
 try {
   // Warm up (JIT, sockets) before anything is measured.
@@ -301,6 +303,9 @@ const figures = {
   scale_knee_turns: knee('separate'),
   scale_shared_knee_turns: knee('shared'),
   scale_headline_turns: headline,
+  // The machine's load: figures taken on a busy shared machine are not comparable.
+  load_average_1m_before: loadBefore,
+  load_average_1m_after: loadavg()[0],
   scale_points: points,
 }
 console.log(

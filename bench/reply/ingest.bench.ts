@@ -8,6 +8,7 @@
  * Also: scaling over 25k…200k deltas and peak heap growth against the final text size.
  * Run with `npm run bench -- reply`.
  */
+import { loadavg } from 'node:os'
 import { createOpencodeClient } from '@opencode-ai/sdk'
 import type { TurnClient } from '../../packages/core/src/host/Turn.js'
 import { Session, startTurn } from '../../packages/core/src/index.js'
@@ -126,6 +127,7 @@ async function time(fn: () => Promise<unknown>, runs = 5): Promise<number> {
   return times[Math.floor(times.length / 2)] as number
 }
 
+const loadBefore = loadavg()[0]
 const fixture = generateStream(100_000)
 loopback.use(fixture)
 console.log(
@@ -207,5 +209,7 @@ console.log(
     turn_events_vs_reply: Number(turnVsReply.toFixed(3)),
     scaling_2x_time_ratio: Number(worstSlope.toFixed(3)),
     peak_heap_vs_text: Number(peakRatio.toFixed(3)),
+    load_average_1m_before: loadBefore,
+    load_average_1m_after: loadavg()[0],
   }),
 )
