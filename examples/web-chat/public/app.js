@@ -164,6 +164,10 @@ async function follow(messageId, prompt) {
     view = foldTurnEvent(view, event)
     render(bubble, view)
   }
+  if (current === messageId) {
+    current = undefined
+    stopButton.disabled = true
+  }
   const artifacts = await (await fetch(`/api/messages/${messageId}/artifacts`)).json()
   if (artifacts.length > 0) {
     const list = bubble.appendChild(el('div', 'artifacts'))
@@ -173,10 +177,6 @@ async function follow(messageId, prompt) {
       link.download = artifact.filename
       list.append(link)
     }
-  }
-  if (current === messageId) {
-    current = undefined
-    stopButton.disabled = true
   }
 }
 

@@ -3,31 +3,18 @@
 // processes serve the page and relay each turn's events from Redis, PostgreSQL holds the rows.
 // "Mid-turn" is made by the stand-in's pacing: the test holds the model between two events and
 // lets it go on one event at a time, waiting on what the page shows (never on the clock).
-import { type ChildProcess, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import {
   type RunningStandIn,
   type Scenario,
   scenario,
   startOpencodeStandIn,
 } from '@opencode-kit/core/testing'
-import { Redis } from 'ioredis'
-import knexFactory, { type Knex } from 'knex'
-import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
-import { chromiumPath } from '../../../test-utils/chromium.js'
-import { postgresUrl, redisUrl } from '../../../test-utils/services.js'
-import { chatKeys, migrateChat } from '../src/chatSetup.js'
-
-const root = fileURLToPath(new URL('../../..', import.meta.url))
-const script = (name: string) => fileURLToPath(new URL(`../src/${name}`, import.meta.url))
-const schema = `wc_${randomBytes(5).toString('hex')}`
-const keyPrefix = `wc-${randomBytes(4).toString('hex')}`
-const keys = chatKeys(keyPrefix)
+import type { Redis } from 'ioredis'
+import type { Knex } from 'knex'
+import type { Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { chatKeys } from '../src/chatSetup.js'
+import { createDeployment, type Deployment, type Started, stopProcess } from './deployment.js'
 
 /** The stand-in's pace: free running, or held with a budget of events the test hands out. */
 function createPacer() {
@@ -65,114 +52,41 @@ function createPacer() {
   }
 }
 
-interface Started {
-  child: ChildProcess
-  line: string
-}
-
-/** Start one of the example's processes; resolves on its `ready` line. */
-function start(name: 'web.ts' | 'worker.ts', extra: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script(name)], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: postgresUrl(),
-      DATABASE_SCHEMA: schema,
-      REDIS_URL: redisUrl(),
-      KEY_PREFIX: keyPrefix,
-      ARTIFACTS_DIR: join(dir, 'artifacts'),
-      OPENCODE_URL: standIn.url,
-      PORT: '0',
-      ...extra,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  return new Promise((resolve, reject) => {
-    const keep = (chunk: unknown) => {
-      output = (output + String(chunk)).slice(-4000) // the tail explains a failure
-      const ready = output.match(/^ready.*$/m)
-      if (ready) resolve({ child, line: ready[0] })
-    }
-    child.stdout?.on('data', keep)
-    child.stderr?.on('data', (chunk) => {
-      output = (output + String(chunk)).slice(-4000)
-    })
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}): ${output.slice(-2000)}`)))
-  })
-}
-
-const stopProcess = (child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM') =>
-  new Promise<void>((resolve) => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve()
-    child.once('exit', () => resolve())
-    child.kill(signal)
-  })
-
 const pacer = createPacer()
 let standIn: RunningStandIn
-let dir: string
-let admin: Knex
+let deployment: Deployment
 let knex: Knex
 let redis: Redis
-let browser: Browser
-let worker: Started
+let keys: ReturnType<typeof chatKeys>
 const web: { a?: Started; b?: Started; aUrl: string; bUrl: string } = { aUrl: '', bUrl: '' }
-const pages: Page[] = []
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'web-chat-'))
   standIn = await startOpencodeStandIn({ pace: () => pacer.pace() })
-  admin = knexFactory({ client: 'pg', connection: postgresUrl() })
-  await admin.raw(`CREATE SCHEMA "${schema}"`)
-  knex = knexFactory({ client: 'pg', connection: postgresUrl(), searchPath: [schema] })
-  await migrateChat(knex) // the deploy step, before the processes start
-  redis = new Redis(redisUrl())
-  const [w, a, b] = await Promise.all([start('worker.ts'), start('web.ts'), start('web.ts')])
-  worker = w as Started
-  web.a = a
-  web.b = b
-  web.aUrl = String(a?.line.split(' ')[1])
-  web.bUrl = String(b?.line.split(' ')[1])
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] })
+  deployment = await createDeployment(standIn.url)
+  ;({ knex, redis } = deployment)
+  keys = chatKeys(deployment.keyPrefix)
+  const start = deployment.start
+  ;[, web.a, web.b] = await Promise.all([start('worker.ts'), start('web.ts'), start('web.ts')])
+  web.aUrl = web.a.url
+  web.bUrl = web.b.url
 }, 120_000)
 
 afterEach(async () => {
   pacer.release()
-  await Promise.all(pages.splice(0).map((page) => page.close()))
+  await deployment.closePages()
 })
 
 afterAll(async () => {
   pacer.release()
-  await browser?.close()
-  await Promise.all([stopProcess(web.a?.child), stopProcess(web.b?.child), stopProcess(worker?.child)])
-  if (redis) {
-    const stale = await redis.keys(`${keyPrefix}*`)
-    if (stale.length > 0) await redis.del(...stale)
-    redis.disconnect()
-  }
-  await knex?.destroy()
-  await admin?.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-  await admin?.destroy()
+  await deployment?.close()
   await standIn?.close()
-  if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
 /** A reply of numbered words: a lost or doubled delta shows in the text. */
 const words = (tag: string, count: number) =>
   Array.from({ length: count }, (_, i) => `${tag}${String(i + 1).padStart(2, '0')}`).join(' ')
 
-const openPage = async (url: string) => {
-  const page = await browser.newPage()
-  // What the page said on the way (connection errors while a web process is down are expected).
-  const said: string[] = []
-  page.on('pageerror', (error) => said.push(`${url}: ${error.message}`))
-  page.on('console', (message) => said.push(`${url}: ${message.type()} ${message.text()}`))
-  onTestFailed(() => console.error(said.join('\n')))
-  pages.push(page)
-  await page.goto(url)
-  return page
-}
+const openPage = (url: string) => deployment.openPage(url)
 const send = async (page: Page, text: string, reply: Scenario) => {
   standIn.enqueue(reply)
   await page.fill('#text', text)
@@ -285,7 +199,7 @@ describe('web chat: worker process, Redis relay, web processes, headless Chromiu
     await expect.poll(() => loggedSeq(id)).toBeGreaterThan(seen + 5)
     expect(await lastSeq(page)).toBe(seen)
 
-    web.a = await start('web.ts', { PORT: port })
+    web.a = await deployment.start('web.ts', { PORT: port })
     await expect.poll(() => lastSeq(page), { timeout: 30_000 }).toBe(await loggedSeq(id))
     pacer.release()
     await expect.poll(() => bubble(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('completed')
@@ -314,7 +228,7 @@ describe('web chat: worker process, Redis relay, web processes, headless Chromiu
     expect(text.length).toBeGreaterThan(0)
     expect(full.startsWith(text)).toBe(true)
     expect(text).not.toContain('stop60')
-    expect(await page.isDisabled('#stop')).toBe(true)
+    await expect.poll(() => page.isDisabled('#stop')).toBe(true)
     const row = await knex('opencode_messages').where({ id }).first('status', 'content')
     expect(row?.status).toBe('cancelled')
     expect(full.startsWith(String(row?.content))).toBe(true)
@@ -380,13 +294,13 @@ describe('web chat: worker process, Redis relay, web processes, headless Chromiu
   })
   it('a request nobody answers expires after the worker request timeout: the card says so, the turn ends', async () => {
     // A second deployment (its own queue and streams) whose worker waits 1.5 s for an answer.
-    const prefix = `${keyPrefix}-t`
+    const prefix = `${deployment.keyPrefix}-t`
     const [unattended, front] = await Promise.all([
-      start('worker.ts', { KEY_PREFIX: prefix, REQUEST_TIMEOUT_MS: '1500' }),
-      start('web.ts', { KEY_PREFIX: prefix }),
+      deployment.start('worker.ts', { KEY_PREFIX: prefix, REQUEST_TIMEOUT_MS: '1500' }),
+      deployment.start('web.ts', { KEY_PREFIX: prefix }),
     ])
     try {
-      const page = await openPage(String(front.line.split(' ')[1]))
+      const page = await openPage(front.url)
       await send(
         page,
         'Delete the logs',
