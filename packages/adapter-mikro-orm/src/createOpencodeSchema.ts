@@ -6,7 +6,7 @@ import {
   type MikroORM,
 } from '@mikro-orm/core'
 import { InvalidArgumentError } from '@opencode-kit/core'
-import { DEFAULT_MESSAGES_TABLE, DEFAULT_SUBJECTS_TABLE } from './options.js'
+import { DEFAULT_MESSAGES_TABLE, DEFAULT_SUBJECTS_TABLE } from '@opencode-kit/core/adapter'
 
 /** Which tables {@link createOpencodeSchema} creates (their entities must be registered). */
 export interface OpencodeSchemaOptions {

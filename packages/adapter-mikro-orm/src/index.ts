@@ -15,17 +15,9 @@ export {
   type OpencodeSubjectEntity,
   OpencodeSubjectSchema,
 } from './entities.js'
-export { MikroOrmMessagePort } from './MikroOrmMessagePort.js'
-export { MikroOrmRecordPort } from './MikroOrmRecordPort.js'
-export { type MikroOrmAdapter, mikroOrmAdapter } from './mikroOrmAdapter.js'
 export {
-  DEFAULT_MESSAGES_TABLE,
-  DEFAULT_SUBJECTS_TABLE,
-  type MessageColumns,
-  type MessageMapping,
-  type MessageProperties,
+  type MikroOrmAdapter,
   type MikroOrmAdapterOptions,
-  type SubjectColumns,
-  type SubjectMapping,
-  type SubjectProperties,
-} from './options.js'
+  type MikroOrmTableOptions,
+  mikroOrmAdapter,
+} from './mikroOrmAdapter.js'

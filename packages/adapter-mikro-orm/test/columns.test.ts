@@ -225,14 +225,14 @@ describe('adapter-mikro-orm option resolution', () => {
     const { reasoning: _omitted, ...columns } = options.messages.columns
     expect(() =>
       mikroOrmAdapter(orm, { ...options, messages: { table: 'host_chat_replies', columns } }),
-    ).toThrow(/reasoning.*set it to null/)
+    ).toThrow(/reasoning.*null/)
   })
 
-  it('accepts an EntityManager and entity/property names as well', async () => {
+  it('accepts an EntityManager and an entity by name as well', async () => {
     const { records } = mikroOrmAdapter(orm.em, {
       subjects: {
         entity: 'Chat',
-        properties: { id: 'pk', title: 'heading', opencodeSessionId: 'agentSessionRef' },
+        columns: { id: 'chat_pk', title: 'chat_heading', opencodeSessionId: 'agent_ref' },
       },
       messages: options.messages,
     })

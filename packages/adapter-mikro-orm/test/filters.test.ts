@@ -66,10 +66,10 @@ describe.each(DATABASES)('adapter-mikro-orm ignores entity filters on %s', (name
 
   const adapter = () =>
     mikroOrmAdapter(db.orm, {
-      subjects: { entity: 'Chat', properties: { opencodeSessionId: 'sessionId' } },
+      subjects: { entity: 'Chat', columns: { opencodeSessionId: 'session_id' } },
       messages: {
         entity: 'Answer',
-        properties: {
+        columns: {
           reasoning: null,
           parts: null,
           toolCalls: null,

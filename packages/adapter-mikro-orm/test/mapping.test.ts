@@ -67,11 +67,11 @@ describe.each(DATABASES)('adapter-mikro-orm mapped onto host entities on %s', (n
     mikroOrmAdapter(db.orm, {
       subjects: {
         entity: 'Conversation',
-        properties: { id: 'key', title: 'name', opencodeSessionId: 'agentSession' },
+        columns: { id: 'key', title: 'name', opencodeSessionId: 'agent_session' },
       },
       messages: {
         entity: 'Reply',
-        properties: {
+        columns: {
           id: 'key',
           status: 'state',
           content: 'body',
