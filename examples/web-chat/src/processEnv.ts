@@ -9,13 +9,15 @@ export const env = (name: string, fallback?: string): string => {
 }
 
 /** The connections both processes open: PostgreSQL and Redis. */
-export function connect() {
+export function connect(role: 'web' | 'worker') {
   const redisUrl = env('REDIS_URL', 'redis://127.0.0.1:6379')
+  const keyPrefix = env('KEY_PREFIX', 'web-chat')
   return {
     knex: openChatDatabase(env('DATABASE_URL'), process.env.DATABASE_SCHEMA),
-    redis: new Redis(redisUrl),
+    // Named, so `CLIENT LIST` tells whose connection is whose (the relay's blocking reader too).
+    redis: new Redis(redisUrl, { connectionName: `${keyPrefix}:${role}:${process.pid}` }),
     redisUrl,
-    keyPrefix: env('KEY_PREFIX', 'web-chat'),
+    keyPrefix,
     artifactsDir: env('ARTIFACTS_DIR', '.web-chat/artifacts'),
   }
 }

@@ -5,7 +5,7 @@ import { fsStorage } from '@opencode-kit/storage-fs'
 import { createWebChat } from './createWebChat.js'
 import { closeOnSignal, connect, env } from './processEnv.js'
 
-const { knex, redis, redisUrl, keyPrefix, artifactsDir } = connect()
+const { knex, redis, redisUrl, keyPrefix, artifactsDir } = connect('web')
 const web = await createWebChat({
   knex,
   redis,

@@ -4,7 +4,7 @@ import { fsStorage } from '@opencode-kit/storage-fs'
 import { createChatWorker } from './createChatWorker.js'
 import { closeOnSignal, connect, env } from './processEnv.js'
 
-const { knex, redis, redisUrl, keyPrefix, artifactsDir } = connect()
+const { knex, redis, redisUrl, keyPrefix, artifactsDir } = connect('worker')
 const worker = createChatWorker({
   knex,
   redis,

@@ -178,6 +178,30 @@ describe('web chat: worker process, Redis relay, web processes, headless Chromiu
     }
   })
 
+  it('closing the tab frees the web process: its blocking read on Redis ends, the turn goes on', async () => {
+    const name = `${deployment.keyPrefix}:web:${web.b?.child.pid}`
+    /** Connections of web process B blocked in a read (the relay's one XREAD BLOCK for all its tabs). */
+    const blockedReads = async () =>
+      String(await redis.client('LIST'))
+        .split('\n')
+        .filter((line) => line.includes(` name=${name} `) && /\sflags=\S*b/.test(line)).length
+    const page = await openPage(web.bUrl)
+    pacer.hold()
+    await send(page, 'Then close the tab', scenario().text(`Closed ${words('gone', 30)}`))
+    await advanceUntil(page, async () => (await shownWords(page)) >= 3, 'three words')
+    await settle(page)
+    await expect.poll(blockedReads).toBe(1) // waiting for the held model's next event
+    const id = await messageIdOf(page)
+    await page.close()
+    await expect.poll(blockedReads).toBe(0)
+    pacer.release()
+    await expect
+      .poll(async () => (await knex('opencode_messages').where({ id }).first('status'))?.status, {
+        timeout: 30_000,
+      })
+      .toBe('completed')
+  })
+
   it('killing and restarting the web process mid-turn loses no delta once the browser reconnects', async () => {
     const page = await openPage(web.aUrl)
     const full = `Restart ${words('kill', 50)}`
