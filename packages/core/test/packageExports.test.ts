@@ -48,7 +48,25 @@ const sandbox = [
   'Artifact',
   'Exchange',
 ]
-const adapter = ['createMessagePort', 'createRecordPort', 'UniqueViolationError', 'StorageError']
+// The adapter kit (docs/writing-an-adapter.md) and the port errors.
+const adapter = [
+  'createMessagePort',
+  'createRecordPort',
+  'resolveAdapterOptions',
+  'mapColumns',
+  'decodeMessageRow',
+  'encodeMessageFields',
+  'isUniqueViolation',
+  'withUniqueViolation',
+  'serializeSqliteWrites',
+  'opencodeSchemaSql',
+  'DEFAULT_SUBJECTS_TABLE',
+  'DEFAULT_MESSAGES_TABLE',
+  'DEFAULT_SQLITE_BUSY_TIMEOUT_MS',
+  'UniqueViolationError',
+  'InvalidArgumentError',
+  'StorageError',
+]
 const testing = [
   'scenario',
   'OpencodeStandIn',
