@@ -4,7 +4,7 @@
  * (`@prisma/adapter-better-sqlite3`), and the shipped schema as Prisma models to paste into
  * `schema.prisma`.
  */
-export { opencodeSchemaSql, type SchemaSqlOptions, type SqlDialect } from '@opencode-kit/core/adapter'
+export { type DdlOptions, opencodeDdl, type SqlDialect } from '@opencode-kit/core/adapter'
 export { type OpencodePrismaModelsOptions, opencodePrismaModels } from './opencodePrismaModels.js'
 export {
   type PrismaAdapter,

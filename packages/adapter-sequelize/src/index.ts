@@ -2,6 +2,9 @@
  * `@opencode-kit/adapter-sequelize`: the core's `RecordPort` and `MessagePort` on Sequelize v6
  * (PostgreSQL, MySQL/MariaDB, SQLite), the shipped models and their migration.
  */
+
+/** The shipped schema as plain SQL, for migrators that take SQL (the kit's, as every adapter's). */
+export { type DdlOptions, opencodeDdl, type SqlDialect } from '@opencode-kit/core/adapter'
 export {
   defineOpencodeModels,
   type OpencodeModels,

@@ -59,7 +59,7 @@ const adapter = [
   'isUniqueViolation',
   'withUniqueViolation',
   'serializeSqliteWrites',
-  'opencodeSchemaSql',
+  'opencodeDdl',
   'DEFAULT_SUBJECTS_TABLE',
   'DEFAULT_MESSAGES_TABLE',
   'DEFAULT_SQLITE_BUSY_TIMEOUT_MS',

@@ -11,7 +11,7 @@ import {
   isolatedKnex,
   type KnexSpec,
 } from '../../../adapter-knex/test/support/isolatedKnex.js'
-import { opencodeSchemaSql, type PrismaClientLike } from '../../src/index.js'
+import { opencodeDdl, type PrismaClientLike } from '../../src/index.js'
 import { prismaClientClass } from './prismaClients.js'
 
 export { DATABASES }
@@ -47,8 +47,7 @@ const DIALECTS = { sqlite: 'sqlite', postgres: 'postgresql', mariadb: 'mysql' } 
  */
 export async function isolatedPrisma(name: (typeof DATABASES)[number], { tables = 'knex' } = {}) {
   const raw: IsolatedKnex = await isolatedKnex(name)
-  if (tables === 'sql')
-    for (const statement of opencodeSchemaSql(DIALECTS[name])) await raw.knex.raw(statement)
+  if (tables === 'sql') for (const statement of opencodeDdl(DIALECTS[name])) await raw.knex.raw(statement)
   else await raw.knex.migrate.latest({ migrationSource: opencodeMigrations() })
   const { prisma, close } = await connectPrisma(raw.spec)
   return {
