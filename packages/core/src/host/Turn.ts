@@ -511,7 +511,11 @@ class TurnRun {
         return false
       }
       row = await messages.load(this.messageId) // another run claimed it first
-      if (!row.opencodeMessageId) throw new AbortError('The turn row left pending before its prompt')
+      if (!row.opencodeMessageId) {
+        // The claim only fails on a row that left `pending`: a user's cancel came first.
+        this.rowLeftPending = true
+        throw new AbortError('The turn row left pending before its prompt')
+      }
       if (row.opencodeSessionId === sessionId) {
         this.upstreamMessageId = row.opencodeMessageId
         this.promptSent = true // the winner sends it
