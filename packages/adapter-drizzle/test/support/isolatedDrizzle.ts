@@ -11,6 +11,7 @@ import { opencodeMigrations } from '../../../adapter-knex/src/index.js'
 import {
   DATABASES,
   type IsolatedKnex,
+  insertRow,
   isolatedKnex,
   type KnexSpec,
 } from '../../../adapter-knex/test/support/isolatedKnex.js'
@@ -51,11 +52,7 @@ export async function isolatedDrizzle(name: (typeof DATABASES)[number]) {
     db,
     knex: raw.knex,
     /** Insert a row with knex; its id. */
-    insert: async (table: string, values: Record<string, unknown>): Promise<number> => {
-      const query = raw.knex(table).insert(values)
-      const [row] = name === 'mariadb' ? await query : await query.returning('id')
-      return Number(typeof row === 'object' ? (row as { id: number }).id : row)
-    },
+    insert: (table: string, values: Record<string, unknown>) => insertRow(raw.knex, name, table, values),
     drop: async () => {
       await close()
       await raw.drop()

@@ -35,6 +35,18 @@ export function connectKnex(spec: KnexSpec): Knex {
   return knexFactory({ client: 'mysql2', connection: spec.target })
 }
 
+/** Insert a row with knex on database `name`; its id. */
+export async function insertRow(
+  knex: Knex,
+  name: (typeof DATABASES)[number],
+  table: string,
+  values: Record<string, unknown>,
+): Promise<number> {
+  const query = knex(table).insert(values)
+  const [row] = name === 'mariadb' ? await query : await query.returning('id')
+  return Number(typeof row === 'object' ? (row as { id: number }).id : row)
+}
+
 /** The three databases every adapter test runs on. */
 export const DATABASES = testDatabases(['sqlite', 'postgres', 'mariadb'] as const)
 

@@ -16,25 +16,15 @@ import type { Knex } from 'knex'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { raceEnsure, raceFinalizeCancel, raceTurnCancel } from '../../../../test-utils/race/harness.js'
 import { opencodeMigrations } from '../../src/index.js'
-import { DATABASES, type IsolatedKnex, isolatedKnex } from './isolatedKnex.js'
+import { DATABASES, type IsolatedKnex, insertRow, isolatedKnex } from './isolatedKnex.js'
+
+export { insertRow }
 
 const json = (value: unknown): StoredPart[] | null =>
   value === null || value === undefined
     ? null
     : ((typeof value === 'string' ? JSON.parse(value) : value) as StoredPart[])
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value))
-
-/** Insert a row with knex on database `name`; its id. */
-export async function insertRow(
-  knex: Knex,
-  name: (typeof DATABASES)[number],
-  table: string,
-  values: Record<string, unknown>,
-): Promise<number> {
-  const query = knex(table).insert(values)
-  const [row] = name === 'mariadb' ? await query : await query.returning('id')
-  return Number(typeof row === 'object' ? (row as { id: number }).id : row)
-}
 
 /** describeRecordPort's raw helpers on the shipped subjects table. */
 export function subjectsRaw(knex: Knex, name: (typeof DATABASES)[number]): RecordPortFixture['raw'] {

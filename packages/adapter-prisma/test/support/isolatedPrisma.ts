@@ -8,6 +8,7 @@ import { opencodeMigrations } from '../../../adapter-knex/src/index.js'
 import {
   DATABASES,
   type IsolatedKnex,
+  insertRow,
   isolatedKnex,
   type KnexSpec,
 } from '../../../adapter-knex/test/support/isolatedKnex.js'
@@ -56,11 +57,7 @@ export async function isolatedPrisma(name: (typeof DATABASES)[number], { tables 
     prisma,
     knex: raw.knex,
     /** Insert a row with knex; its id. */
-    insert: async (table: string, values: Record<string, unknown>): Promise<number> => {
-      const query = raw.knex(table).insert(values)
-      const [row] = name === 'mariadb' ? await query : await query.returning('id')
-      return Number(typeof row === 'object' ? (row as { id: number }).id : row)
-    },
+    insert: (table: string, values: Record<string, unknown>) => insertRow(raw.knex, name, table, values),
     drop: async () => {
       await close()
       await raw.drop()
