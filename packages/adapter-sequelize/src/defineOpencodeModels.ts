@@ -1,11 +1,12 @@
+import { DEFAULT_MESSAGES_TABLE, DEFAULT_SUBJECTS_TABLE } from '@opencode-kit/core/adapter'
 import { DataTypes, type Model, type ModelStatic, type Sequelize } from 'sequelize'
 
 /** Options of {@link defineOpencodeModels}. */
 export interface OpencodeModelsOptions {
   /** Default `opencode_subjects`. */
-  subjectTable?: string
+  subjectsTable?: string
   /** Default `opencode_messages`. */
-  messageTable?: string
+  messagesTable?: string
   /** Model name registered on the Sequelize instance. Default `OpencodeSubject`. */
   subjectModelName?: string
   /** Model name registered on the Sequelize instance. Default `OpencodeMessage`. */
@@ -38,8 +39,8 @@ export function defineOpencodeModels(
   sequelize: Sequelize,
   options: OpencodeModelsOptions = {},
 ): OpencodeModels {
-  const subjectTable = options.subjectTable ?? 'opencode_subjects'
-  const messageTable = options.messageTable ?? 'opencode_messages'
+  const subjectsTable = options.subjectsTable ?? DEFAULT_SUBJECTS_TABLE
+  const messagesTable = options.messagesTable ?? DEFAULT_MESSAGES_TABLE
   const Subject = sequelize.define(
     options.subjectModelName ?? 'OpencodeSubject',
     {
@@ -47,7 +48,7 @@ export function defineOpencodeModels(
       title: { type: DataTypes.TEXT, allowNull: true },
       opencodeSessionId: { type: DataTypes.STRING(255), allowNull: true, unique: true },
     },
-    { tableName: subjectTable, underscored: true, timestamps: true },
+    { tableName: subjectsTable, underscored: true, timestamps: true },
   )
   const Message = sequelize.define(
     options.messageModelName ?? 'OpencodeMessage',
@@ -70,7 +71,7 @@ export function defineOpencodeModels(
       /** JSON text of the turn's permission/question requests (a text column: the ports compare it). */
       requests: { type: DataTypes.TEXT('long'), allowNull: true, field: 'requests_json' },
     },
-    { tableName: messageTable, underscored: true, timestamps: true },
+    { tableName: messagesTable, underscored: true, timestamps: true },
   )
   Subject.hasMany(Message, { foreignKey: 'subjectId', as: 'messages' })
   Message.belongsTo(Subject, { foreignKey: 'subjectId', as: 'subject' })

@@ -1,11 +1,12 @@
+import { DEFAULT_MESSAGES_TABLE, DEFAULT_SUBJECTS_TABLE } from '@opencode-kit/core/adapter'
 import { DataTypes, type QueryInterface } from 'sequelize'
 
 /** Table names used by {@link createOpencodeTables} / {@link dropOpencodeTables}. */
 export interface OpencodeTableNames {
   /** Default `opencode_subjects`. */
-  subjectTable?: string
+  subjectsTable?: string
   /** Default `opencode_messages`. */
-  messageTable?: string
+  messagesTable?: string
 }
 
 /**
@@ -16,8 +17,8 @@ export async function createOpencodeTables(
   queryInterface: QueryInterface,
   names: OpencodeTableNames = {},
 ): Promise<void> {
-  const subjects = names.subjectTable ?? 'opencode_subjects'
-  const messages = names.messageTable ?? 'opencode_messages'
+  const subjects = names.subjectsTable ?? DEFAULT_SUBJECTS_TABLE
+  const messages = names.messagesTable ?? DEFAULT_MESSAGES_TABLE
   await queryInterface.createTable(subjects, {
     id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true, allowNull: false },
     title: { type: DataTypes.TEXT, allowNull: true },
@@ -59,8 +60,8 @@ export async function dropOpencodeTables(
   queryInterface: QueryInterface,
   names: OpencodeTableNames = {},
 ): Promise<void> {
-  await queryInterface.dropTable(names.messageTable ?? 'opencode_messages')
-  await queryInterface.dropTable(names.subjectTable ?? 'opencode_subjects')
+  await queryInterface.dropTable(names.messagesTable ?? DEFAULT_MESSAGES_TABLE)
+  await queryInterface.dropTable(names.subjectsTable ?? DEFAULT_SUBJECTS_TABLE)
 }
 
 /** What `up`/`down` receive: umzug's `{ context }` or sequelize-cli's `queryInterface` argument. */
