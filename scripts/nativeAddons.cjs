@@ -8,7 +8,10 @@ const { existsSync } = require('node:fs')
 const { join } = require('node:path')
 
 const dir = process.env.OPENCODE_KIT_ADDONS_DIR
-if (dir) {
+// NODE_OPTIONS reaches child processes too, and a child may be another Node (a `node` from PATH):
+// only a Node of the build's ABI loads it.
+const abi = dir && /-node-v(\d+)$/.exec(dir)?.[1]
+if (dir && abi === process.versions.modules) {
   const dlopen = process.dlopen
   process.dlopen = function dlopenForThisAbi(module, filename, ...rest) {
     const name = /[\\/]better-sqlite3[\\/]build[\\/]Release[\\/](better_sqlite3\.node)$/.exec(filename)?.[1]

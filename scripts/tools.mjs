@@ -65,10 +65,21 @@ export async function betterSqliteAddon(node, say = () => {}) {
         '--release',
         `--nodedir=${nodeDir}`,
       ],
-      { cwd: work, env: { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}` } },
+      {
+        cwd: work,
+        // Under `npm test`, npm passes its own config down (npm_config_nodedir names Node 20's
+        // headers on a machine set up to build addons): node-gyp would build for that ABI instead.
+        env: {
+          ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_config_/i.test(key))),
+          PATH: `${dirname(node)}:${process.env.PATH}`,
+        },
+      },
     )
+    const built = join(work, 'build', 'Release', 'better_sqlite3.node')
+    // Load it with that Node: a build for the wrong ABI must fail here, not as a suite of errors.
+    await run(node, ['-e', `process.dlopen({ exports: {} }, ${JSON.stringify(built)})`])
     mkdirSync(dir, { recursive: true })
-    cpSync(join(work, 'build', 'Release', 'better_sqlite3.node'), join(dir, 'better_sqlite3.node'))
+    cpSync(built, join(dir, 'better_sqlite3.node'))
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
