@@ -3,18 +3,27 @@
 // suites check what really reached the tables), a full turn against the stand-in read back with
 // knex, and the multi-process race harness (test-utils/race). Race workers resolve
 // '@opencode-kit/core' through its built dist: `npm run build` first.
-import { createOpencodeKit } from '@opencode-kit/core'
+import { createOpencodeKit, runTurn, Session } from '@opencode-kit/core'
 import type { MessagePort, MessageStatus, RecordPort, RowId, StoredPart } from '@opencode-kit/core/adapter'
 import {
+  MemoryRecordPort,
   MemoryStorage,
   type RunningStandIn,
   scenario,
   startOpencodeStandIn,
 } from '@opencode-kit/core/testing'
 import type { MessagePortFixture, RecordPortFixture } from '@opencode-kit/core/testing/vitest'
+import fc from 'fast-check'
 import type { Knex } from 'knex'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { raceEnsure, raceFinalizeCancel, raceTurnCancel } from '../../../../test-utils/race/harness.js'
+import {
+  assistantMessage,
+  delta,
+  FakeTurnClient,
+  idle,
+  userMessage,
+} from '../../../core/test/host/support/fakeTurnClient.js'
 import { opencodeMigrations } from '../../src/index.js'
 import { DATABASES, type IsolatedKnex, insertRow, isolatedKnex } from './isolatedKnex.js'
 
@@ -270,4 +279,51 @@ export function describeRaces(
       }
     })
   })
+}
+
+/**
+ * A Turn's finalize racing a user's cancel on each of `ids` (pending rows), one row per round, the
+ * cancel fired after a random number of macrotasks through the same port: a cancel that won is never
+ * overwritten and a turn that finalized is never cancelled after. Asserts both outcomes happened
+ * (the race was a race); the caller checks the rows' count of terminal transitions.
+ */
+export async function turnVsCancelRounds(messages: MessagePort, ids: RowId[]): Promise<void> {
+  // Up to ~80 macrotasks: a turn reads, stamps and claims the row before it prompts, so a narrower
+  // window let the cancel win every round on a fast machine (no race at all).
+  const delays = fc.sample(fc.integer({ min: 0, max: 80 }), { numRuns: ids.length, seed: 99 })
+  const tally = { completed: 0, cancelled: 0 }
+  for (const [round, id] of ids.entries()) {
+    const client = new FakeTurnClient()
+    client.steps = [delta('pong'), idle()]
+    client.after = [userMessage('ping'), assistantMessage({ text: 'pong', cost: 0.01 })]
+    const records = new MemoryRecordPort()
+    const session = new Session({
+      subject: records.insert({ opencodeSessionId: 'ses_turn_test' }),
+      records,
+      client,
+      permissions: 'server-defaults',
+    })
+    const turn = runTurn({
+      messageId: id,
+      messages,
+      session,
+      client,
+      prompt: 'ping',
+      onError: () => {},
+      emptyStreamRetryDelayMs: 0,
+      finalExchangeTimeoutMs: 0,
+    })
+    // The stop button, from "another request": yield a random number of macrotasks, then cancel.
+    const cancel = (async () => {
+      for (let i = 0; i < (delays[round] ?? 0); i++) await new Promise((r) => setImmediate(r))
+      return messages.cancel(id)
+    })()
+    const [result, cancelled] = await Promise.all([turn, cancel])
+    const expected = cancelled ? 'cancelled' : 'completed'
+    expect((await messages.load(id)).status).toBe(expected)
+    expect(result.status).toBe(expected)
+    tally[expected]++
+  }
+  expect(tally.completed).toBeGreaterThan(0)
+  expect(tally.cancelled).toBeGreaterThan(0)
 }
