@@ -12,7 +12,6 @@ import type { PrismaClientLike } from '../../src/index.js'
 import { opencodePrismaModels } from '../../src/index.js'
 
 export type Provider = 'postgresql' | 'mysql' | 'sqlite'
-export const PROVIDERS: Provider[] = ['postgresql', 'mysql', 'sqlite']
 
 const root = fileURLToPath(new URL('../../.generated/', import.meta.url))
 const require = createRequire(import.meta.url)
@@ -30,13 +29,52 @@ datasource db {
 ${opencodePrismaModels({ provider })}`
 }
 
-/** Generate the three clients unless up to date. */
+/** A host app's own models on SQLite: other model, table, field and column names; JSON as text. */
+const CUSTOM = `generator client {
+  provider = "prisma-client"
+  output   = "./custom"
+}
+
+datasource db {
+  provider = "sqlite"
+}
+
+model Conversation {
+  key          Int     @id @default(autoincrement())
+  name         String?
+  agentSession String? @unique @map("agent_session")
+
+  @@map("conversations")
+}
+
+model Reply {
+  key    Int       @id @default(autoincrement())
+  state  String    @default("pending")
+  body   String?
+  parts  String?
+  price  Decimal?
+  seenAt DateTime? @map("seen_at")
+
+  @@map("replies")
+}
+`
+
+/** The clients the tests use: one per provider on the shipped models, and `custom`. */
+export type ClientName = Provider | 'custom'
+const schemas = (): Record<ClientName, string> => ({
+  postgresql: schemaOf('postgresql'),
+  mysql: schemaOf('mysql'),
+  sqlite: schemaOf('sqlite'),
+  custom: CUSTOM,
+})
+
+/** Generate the clients unless up to date. */
 export default function generateClients(): void {
   mkdirSync(root, { recursive: true })
   const prisma = require.resolve('prisma/build/index.js')
   const version = JSON.parse(readFileSync(require.resolve('prisma/package.json'), 'utf8')).version as string
-  for (const provider of PROVIDERS) {
-    const schema = `// prisma ${version}\n${schemaOf(provider)}`
+  for (const [provider, source] of Object.entries(schemas())) {
+    const schema = `// prisma ${version}\n${source}`
     const file = join(root, `${provider}.prisma`)
     if (
       existsSync(join(root, provider, 'client.ts')) &&
@@ -60,9 +98,9 @@ export default function generateClients(): void {
   }
 }
 
-/** The generated `PrismaClient` class for `provider`. */
+/** The generated `PrismaClient` class of one client. */
 export async function prismaClientClass(
-  provider: Provider,
+  provider: ClientName,
 ): Promise<new (options: { adapter: unknown }) => PrismaClientLike & { $disconnect(): Promise<void> }> {
   const mod = await import(pathToFileURL(join(root, provider, 'client.ts')).href)
   return mod.PrismaClient
