@@ -434,13 +434,14 @@ class TurnRun {
     const finished = await this.claimPrompt(session.id, Array.isArray(before) ? before : [])
 
     // An earlier run's exchange that already ended has nothing left to stream.
-    const streamed = finished ? Reply.distill([]) : await this.streamResponse(session.id, recreated)
+    if (!finished) await this.streamResponse(session.id, recreated)
     if (this.stopRequested) throw new RowLeftPending()
     const current = await this.fetchCurrentExchange(session.id)
-    // Re-read after the poll: it may have exposed the prompt's own parts (issue 15 #20).
+    // Read after the poll (it may have exposed the prompt's own parts, issue 15 #20), and once:
+    // distilling an 8 MB reply joins and copies it.
     const [result, exchange] = await this.waitForFinalExchange(
       session.id,
-      this.reply?.result ?? streamed,
+      this.reply?.result ?? Reply.distill([]),
       current,
     )
     const lastAssistant = TurnExchange.lastAssistant(exchange)
@@ -546,7 +547,8 @@ class TurnRun {
 
   // ── streaming ─────────────────────────────────────────────────────────────────────────────────
 
-  private async streamResponse(sessionId: string, recreated: boolean): Promise<ReplyResult> {
+  /** Stream the reply into `this.reply` (the caller distills it once the exchange is known). */
+  private async streamResponse(sessionId: string, recreated: boolean): Promise<void> {
     const { client, messages } = this.options
     const reply = new Reply({ clock: this.clock, onError: this.hooks.onError })
     if (this.upstreamMessageId) reply.markUserMessage(this.upstreamMessageId) // never the prompt's own text
@@ -649,14 +651,19 @@ class TurnRun {
       })
       for await (const event of events) {
         eventCount++
-        // Due checks first, so an event with nothing due costs no promise (the hot path).
-        const now = this.clock.now()
-        if (now - lastTouch >= activityIntervalMs)
+        // Due checks first, so an event with nothing due costs no promise (the hot path). One clock
+        // read per event: `apply` is synchronous, so the time after it is this one.
+        let now = this.clock.now()
+        if (now - lastTouch >= activityIntervalMs) {
           await tick() // every event counts as life
-        else if (dirty && now - lastSnapshot >= snapshotIntervalMs) await snapshot() // heartbeats flush too
+          now = this.clock.now()
+        } else if (dirty && now - lastSnapshot >= snapshotIntervalMs) {
+          await snapshot() // heartbeats flush too
+          now = this.clock.now()
+        }
         reply.apply(event)
-        if (firstTokenAt === undefined && reply.firstTextSeen) firstTokenAt = this.clock.now()
-        if (dirty && this.clock.now() - lastSnapshot >= snapshotIntervalMs) await snapshot()
+        if (firstTokenAt === undefined && reply.firstTextSeen) firstTokenAt = now
+        if (dirty && now - lastSnapshot >= snapshotIntervalMs) await snapshot()
       }
       this.trace('stream.completed', {
         durationMs: this.elapsed(start),
@@ -691,7 +698,7 @@ class TurnRun {
       } catch (error) {
         const next = interrupted(error)
         if (next === 'rethrow') throw error
-        if (next === 'stopped') return reply.result
+        if (next === 'stopped') return
         // A server with a durable log (v2): resume after the last event seen, once, in the time left;
         // the reply goes on where it was (no restart). Otherwise, or if that fails too: the messages.
         const afterSeq = reply.lastSeq
@@ -700,16 +707,15 @@ class TurnRun {
           try {
             this.trace('stream.resumed', { afterSeq })
             await follow(afterSeq)
-            return reply.result
+            return
           } catch (again) {
             const then = interrupted(again)
             if (then === 'rethrow') throw again
-            if (then === 'stopped') return reply.result
+            if (then === 'stopped') return
           }
         }
         await this.attemptStreamRecovery(sessionId, reply)
       }
-      return reply.result
     } finally {
       await requests?.close()
     }

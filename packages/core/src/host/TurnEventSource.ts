@@ -1,5 +1,6 @@
+import { appendText } from '../wire/appendText.js'
 import type { Reply } from '../wire/Reply.js'
-import { isObject, type ReplyPart } from '../wire/types.js'
+import { isObject, type ReplyPart, type TextPart } from '../wire/types.js'
 import { type DescribeToolOptions, describeTool, todoView } from './describeTool.js'
 import type { RowId } from './ports.js'
 import { permissionView, questionView } from './requestViews.js'
@@ -23,8 +24,12 @@ const TEXT_TYPES = new Set(['text', 'reasoning'])
 export class TurnEventSource {
   readonly queue: TurnEventQueue
   private reply: Reply | undefined
-  /** Per part index: the text chunks sent so far (joined only when a part is finalized). */
-  private sent: string[][] = []
+  /**
+   * Per part index: the text sent so far, kept the way `Reply` keeps a part's text (`appendText`:
+   * O(1) per delta, deltas merged into blocks). A list of every delta string would keep 100k small
+   * strings alive through a long reply, and the garbage collector would copy them over and over.
+   */
+  private sent: TextPart[] = []
   private started = false
   private finished = false
   /** Requests already told as resolved: an expiry is followed by the server's own rejection. */
@@ -128,7 +133,7 @@ export class TurnEventSource {
 
   private partAdded(part: ReplyPart, index: number): void {
     if (TEXT_TYPES.has(part.type)) {
-      this.sent[index] = []
+      this.sent[index] = shownText('')
       const content = String(part.content ?? '')
       if (content !== '') this.sendText(part, index, content)
     } else if (part.type === 'tool') {
@@ -146,8 +151,7 @@ export class TurnEventSource {
       return
     }
     const content = String(part.content ?? '')
-    const shown = (this.sent[index] ?? []).join('')
-    this.sent[index] = shown === '' ? [] : [shown]
+    const shown = String(this.sent[index]?.content ?? '')
     if (content === shown) return
     if (content.startsWith(shown)) this.sendText(part, index, content.slice(shown.length))
     else this.restart('stream-recovered')
@@ -155,9 +159,8 @@ export class TurnEventSource {
 
   private sendText(part: ReplyPart, index: number, text: string): void {
     if (text === '') return
-    const sent = this.sent[index]
-    if (sent) sent.push(text)
-    else this.sent[index] = [text]
+    this.sent[index] ??= shownText('')
+    appendText(this.sent[index], text)
     this.queue.push({
       type: part.type === 'reasoning' ? 'reasoning-delta' : 'text-delta',
       seq: 0,
@@ -184,7 +187,7 @@ export class TurnEventSource {
     reply.parts.forEach((part, index) => {
       if (TEXT_TYPES.has(part.type)) {
         const content = String(part.content ?? '')
-        this.sent[index] = content === '' ? [] : [content]
+        this.sent[index] = shownText(content)
         if (content !== '')
           events.push({
             type: part.type === 'reasoning' ? 'reasoning-delta' : 'text-delta',
@@ -208,4 +211,9 @@ export class TurnEventSource {
     }
     return events
   }
+}
+
+/** What was shown of one text part. */
+function shownText(content: string): TextPart {
+  return { type: 'text', content }
 }

@@ -48,11 +48,11 @@ export class MemoryMessagePort implements MessagePort {
       requests: fields.requests ?? null,
     }
     this.rows.set(String(row.id), row)
-    return structuredClone(row)
+    return copyRow(row)
   }
 
   async load(id: RowId): Promise<MessageRow> {
-    return structuredClone(this.row(id))
+    return copyRow(this.row(id))
   }
 
   async finalize(id: RowId, fields: MessageFields): Promise<boolean> {
@@ -68,13 +68,13 @@ export class MemoryMessagePort implements MessagePort {
   }
 
   async update(id: RowId, fields: MessageFields): Promise<void> {
-    Object.assign(this.row(id), structuredClone(definedOnly(fields)))
+    Object.assign(this.row(id), copyRow(definedOnly(fields)))
   }
 
   async snapshot(id: RowId, fields: SnapshotFields): Promise<boolean> {
     const row = this.row(id)
     if (row.status !== 'pending') return false
-    Object.assign(row, structuredClone(definedOnly(fields)))
+    Object.assign(row, copyRow(definedOnly(fields)))
     return true
   }
 
@@ -112,14 +112,14 @@ export class MemoryMessagePort implements MessagePort {
     const row = this.row(id)
     // The same comparison the SQL adapters make: the stored JSON text against `expected`'s.
     if (JSON.stringify(row.requests) !== JSON.stringify(expected)) return false
-    row.requests = structuredClone(next)
+    row.requests = copyRow(next)
     return true
   }
 
   private transition(id: RowId, status: MessageStatus, fields: MessageFields): boolean {
     const row = this.row(id)
     if (row.status !== 'pending') return false
-    Object.assign(row, structuredClone(definedOnly(fields)), { status })
+    Object.assign(row, copyRow(definedOnly(fields)), { status })
     return true
   }
 
@@ -132,4 +132,22 @@ export class MemoryMessagePort implements MessagePort {
 
 function definedOnly<T extends object>(fields: T): Partial<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>
+}
+
+/**
+ * `structuredClone` for rows, except that strings are shared, not copied: they are immutable, so
+ * sharing keeps the isolation a database gives, and a finalized 8 MB reply is not copied (twice:
+ * `content` and `parts`) on every write and read. Anything but plain objects, arrays and dates
+ * goes through `structuredClone` (which still rejects functions).
+ */
+function copyRow<T>(value: T): T {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value
+  if (Array.isArray(value)) return value.map(copyRow) as T
+  if (value instanceof Date) return new Date(value) as T
+  const proto = Object.getPrototypeOf(value)
+  if (typeof value === 'function' || (proto !== Object.prototype && proto !== null))
+    return structuredClone(value)
+  const copy: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) copy[key] = copyRow((value as Record<string, unknown>)[key])
+  return copy as T
 }
