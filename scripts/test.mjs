@@ -43,10 +43,9 @@ const CORE_PORTABLE = [
  * loaded from a build for that major's ABI (scripts/nativeAddons.cjs).
  */
 const ADAPTERS_ON_OTHER_NODES = [
-  ...['adapter-knex', 'adapter-sequelize', 'adapter-mikro-orm', 'adapter-drizzle'].flatMap((p) => [
-    '--project',
-    p,
-  ]),
+  ...['adapter-knex', 'adapter-sequelize', 'adapter-mikro-orm', 'adapter-drizzle', 'adapter-prisma'].flatMap(
+    (p) => ['--project', p],
+  ),
   '--exclude',
   '**/races.test.ts',
   '--exclude',
