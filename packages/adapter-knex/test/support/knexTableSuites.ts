@@ -262,7 +262,9 @@ export function describeRaces(
       )
       const { outcomes, stats } = await raceTurnCancel(options(), subject as number, ids)
       expect(outcomes.filter((o) => o.kind === 'failed')).toEqual([])
-      expect(stats.sessionsCreated).toBe(1) // the turns raced Session.ensure too
+      // The turns raced Session.ensure too: never two sessions. None when every cancel came first (a
+      // turn whose row already ended touches nothing), which a loaded machine makes possible.
+      expect(stats.sessionsCreated).toBeLessThanOrEqual(1)
       const rows = await knex('opencode_messages').whereIn('id', ids).select('id', 'status')
       for (const id of ids) {
         const turn = outcomes.find((o) => o.kind === 'turn' && Number(o.id) === id)
