@@ -290,9 +290,13 @@ export function describeRaces(
  * (the race was a race); the caller checks the rows' count of terminal transitions.
  */
 export async function turnVsCancelRounds(messages: MessagePort, ids: RowId[]): Promise<void> {
-  // Up to ~80 macrotasks: a turn reads, stamps and claims the row before it prompts, so a narrower
-  // window let the cancel win every round on a fast machine (no race at all).
-  const delays = fc.sample(fc.integer({ min: 0, max: 80 }), { numRuns: ids.length, seed: 99 })
+  // The cancel fires after a random number of the turn's own port calls (from before the first to
+  // after the last, ~10 in a turn), then a random number of macrotasks: a point in the turn, not in
+  // time, so a loaded machine shifts nothing and both outcomes keep happening.
+  const points = fc.sample(fc.tuple(fc.integer({ min: 0, max: 14 }), fc.integer({ min: 0, max: 6 })), {
+    numRuns: ids.length,
+    seed: 99,
+  })
   const tally = { completed: 0, cancelled: 0 }
   for (const [round, id] of ids.entries()) {
     const client = new FakeTurnClient()
@@ -305,9 +309,11 @@ export async function turnVsCancelRounds(messages: MessagePort, ids: RowId[]): P
       client,
       permissions: 'server-defaults',
     })
+    const [calls, ticks] = points[round] ?? [0, 0]
+    const reached = countingCalls(messages, calls)
     const turn = runTurn({
       messageId: id,
-      messages,
+      messages: reached.port,
       session,
       client,
       prompt: 'ping',
@@ -315,9 +321,10 @@ export async function turnVsCancelRounds(messages: MessagePort, ids: RowId[]): P
       emptyStreamRetryDelayMs: 0,
       finalExchangeTimeoutMs: 0,
     })
-    // The stop button, from "another request": yield a random number of macrotasks, then cancel.
+    // The stop button, from "another request" (the unwrapped port: its own statements).
     const cancel = (async () => {
-      for (let i = 0; i < (delays[round] ?? 0); i++) await new Promise((r) => setImmediate(r))
+      await Promise.race([reached.promise, turn])
+      for (let i = 0; i < ticks; i++) await new Promise((r) => setImmediate(r))
       return messages.cancel(id)
     })()
     const [result, cancelled] = await Promise.all([turn, cancel])
@@ -328,4 +335,25 @@ export async function turnVsCancelRounds(messages: MessagePort, ids: RowId[]): P
   }
   expect(tally.completed).toBeGreaterThan(0)
   expect(tally.cancelled).toBeGreaterThan(0)
+}
+
+/** `port` with every method call counted; `promise` resolves once `calls` calls have started. */
+function countingCalls(port: MessagePort, calls: number): { port: MessagePort; promise: Promise<void> } {
+  let started = 0
+  let reached!: () => void
+  const promise = new Promise<void>((resolve) => {
+    reached = resolve
+  })
+  if (calls === 0) reached()
+  const counted = new Proxy(port, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        if (++started === calls) reached()
+        return value.apply(target, args)
+      }
+    },
+  })
+  return { port: counted, promise }
 }
