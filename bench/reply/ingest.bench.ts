@@ -135,6 +135,9 @@ console.log(
 )
 // Interleaved rounds, median of each: drift on a shared machine hits all three alike.
 const rounds: Record<'raw' | 'ours' | 'sdk' | 'turn', number[]> = { raw: [], ours: [], sdk: [], turn: [] }
+// CPU time of the process per run too (the loopback server included, the same bytes for every
+// line): on a shared, loaded machine wall time also counts the other processes' turns on the cores.
+const cpuRounds: Record<'ours' | 'turn', number[]> = { ours: [], turn: [] }
 for (const fn of [raw, ours, sdk, turnEvents]) await fn(fixture) // warm-up
 for (let round = 0; round < 9; round++) {
   for (const [name, fn] of [
@@ -144,9 +147,12 @@ for (let round = 0; round < 9; round++) {
     ['turn', turnEvents],
   ] as const) {
     gc()
+    const cpuStart = process.cpuUsage()
     const start = performance.now()
     await fn(fixture)
     rounds[name].push(performance.now() - start)
+    const cpu = process.cpuUsage(cpuStart)
+    if (name === 'ours' || name === 'turn') cpuRounds[name].push((cpu.user + cpu.system) / 1000)
   }
 }
 const median = (values: number[]) =>
@@ -165,8 +171,11 @@ console.log(
   `throughput (b)/(a) = ${replyVsRaw.toFixed(2)} (target ≥ 0.7), (b)/(c) = ${replyVsSdk.toFixed(2)} (target ≥ 1.2)`,
 )
 const turnVsReply = tOurs / tTurn
+const cpuOurs = median(cpuRounds.ours)
+const cpuTurn = median(cpuRounds.turn)
+const turnVsReplyCpu = cpuOurs / cpuTurn
 console.log(
-  `throughput (d)/(b) = ${turnVsReply.toFixed(2)} (target ≥ 0.9: turn.events within 10 % of the ingest)`,
+  `throughput (d)/(b) = ${turnVsReply.toFixed(2)} (target ≥ 0.9: turn.events within 10 % of the ingest); by CPU time ${cpuTurn.toFixed(0)} ms vs ${cpuOurs.toFixed(0)} ms = ${turnVsReplyCpu.toFixed(2)}`,
 )
 
 const sizes = [25_000, 50_000, 100_000, 200_000]
@@ -207,6 +216,7 @@ console.log(
     reply_vs_raw_parse: Number(replyVsRaw.toFixed(3)),
     reply_vs_sdk: Number(replyVsSdk.toFixed(3)),
     turn_events_vs_reply: Number(turnVsReply.toFixed(3)),
+    turn_events_vs_reply_cpu: Number(turnVsReplyCpu.toFixed(3)),
     scaling_2x_time_ratio: Number(worstSlope.toFixed(3)),
     peak_heap_vs_text: Number(peakRatio.toFixed(3)),
     load_average_1m_before: loadBefore,
