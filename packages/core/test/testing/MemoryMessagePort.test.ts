@@ -17,7 +17,7 @@ describe('MemoryMessagePort: rows are isolated like a database row', () => {
     expect(loaded.toolCalls).toEqual([
       { type: 'tool', tool: 'bash', status: 'completed', input: { command: 'ls' } },
     ])
-    ;(loaded.parts as Array<{ content: string }>)[0]!.content = 'changed by a reader'
+    ;(loaded.parts as unknown as Array<{ content: string }>)[0]!.content = 'changed by a reader'
     expect((await messages.load(id)).parts).toEqual([{ type: 'text', content: 'hello' }])
   })
 
