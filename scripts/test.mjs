@@ -14,7 +14,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { build, installIfNeeded, repo, run } from './bootstrap.mjs'
+import { build, installIfNeeded, repo } from './bootstrap.mjs'
 import { betterSqliteAddon, bunBinary, denoBinary, nodeBinary } from './tools.mjs'
 
 const args = process.argv.slice(2)
@@ -81,16 +81,24 @@ const countsOf = (name, status, report, seconds) => {
   }
 }
 
-function runSuite(name, nodeBinary, suiteArgs, env) {
+/** One vitest pass, its output inherited. Async, so work started before it (addon builds) goes on meanwhile. */
+async function runSuite(name, nodeBinary, suiteArgs, env) {
   say(name)
   const passStarted = Date.now()
   // The JSON report gives the counts for the closing line; the default reporter is what people read.
   const report = join(reportDir, `${results.length}.json`)
-  const status = run(
-    nodeBinary,
-    [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...suiteArgs],
-    { env: { ...process.env, ...env } },
-  )
+  const status = await new Promise((resolve) => {
+    const child = spawn(
+      nodeBinary,
+      [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...suiteArgs],
+      { cwd: repo, stdio: 'inherit', env: { ...process.env, ...env } },
+    )
+    child.on('error', (error) => {
+      process.stderr.write(`${error.message}\n`)
+      resolve(1)
+    })
+    child.on('close', (code) => resolve(code ?? 1))
+  })
   results.push(countsOf(name, status, report, Math.round((Date.now() - passStarted) / 1000)))
 }
 
@@ -171,7 +179,7 @@ try {
     ? undefined
     : Promise.all([nodeBinary(22, say), nodeBinary(24, say)].map((node) => betterSqliteAddon(node, say)))
   addons?.catch(() => {}) // awaited below; a failure there fails the runtime passes
-  runSuite('all packages (Node 20)', process.execPath, vitestArgs, env)
+  await runSuite('all packages (Node 20)', process.execPath, vitestArgs, env)
 
   if (!skipPrivate) {
     say('starting private PostgreSQL and MariaDB (the fresh-machine path)')
@@ -186,7 +194,7 @@ try {
         '--no-browser',
       ]),
     )
-    runSuite(
+    await runSuite(
       'adapter smoke tests against the private servers',
       process.execPath,
       [
@@ -204,7 +212,7 @@ try {
 
   if (!skipRuntimes) {
     const [addons22, addons24] = await addons
-    runSuite(
+    await runSuite(
       'core, storage and the adapters on Node 24',
       nodeBinary(24, say),
       ['--project', 'core', '--project', 'storage-fs', '--project', 'storage-s3', ...ADAPTERS_ON_OTHER_NODES],
