@@ -23,7 +23,15 @@ import type { DescribeToolOptions } from './describeTool.js'
 import { EmptyReplyError, PersistenceError } from './errors.js'
 import { contain, type Hooks } from './hooks.js'
 import { type AttachFromInput, MessageArtifacts } from './MessageArtifacts.js'
-import type { MessageFields, MessagePort, MessageRow, RowId, StoragePort, SubjectRow } from './ports.js'
+import type {
+  MessageFields,
+  MessagePort,
+  MessageRow,
+  RowId,
+  StoragePort,
+  StoredRequest,
+  SubjectRow,
+} from './ports.js'
 import { REQUEST_POLICY_DEFAULTS, type RequestPolicy } from './RequestPolicy.js'
 import type { RequestClient } from './replyToRequest.js'
 import type { EnsuredSession } from './Session.js'
@@ -277,6 +285,8 @@ class TurnRun {
   private usage: TurnUsage = ZERO_USAGE
   /** Tool calls whose request this turn rejected or let expire (the server stops the loop there). */
   private rejectedCallIds: ReadonlySet<string> = new Set()
+  /** Requests an earlier run of this message left pending: adopted by this run's first stream. */
+  private leftPending: StoredRequest[] = []
   /** Clock time of the last liveness stamp this turn wrote. */
   private lastStamp = Number.NEGATIVE_INFINITY
   /** Set when a terminal write kept failing: the row is still `pending` and `result` rejects. */
@@ -463,7 +473,11 @@ class TurnRun {
     } catch {
       return undefined
     }
-    if (row.status === 'pending') return undefined
+    if (row.status === 'pending') {
+      // An earlier run of this message (a retried job, a recovery) may have left requests pending.
+      this.leftPending = (row.requests ?? []).filter((request) => request.status === 'pending')
+      return undefined
+    }
     const status: TurnStatus =
       row.status === 'completed' ? 'completed' : row.status === 'cancelled' ? 'cancelled' : 'error'
     const usage: TurnUsage = {
@@ -743,6 +757,8 @@ class TurnRun {
       report: (error, context) => this.report(error, 'warning', context),
     })
     reply.addObserver(requests.observer)
+    requests.adopt(this.leftPending, reply.prompts)
+    this.leftPending = []
     this.rejectedCallIds = requests.rejectedCallIds
     return requests
   }

@@ -1,6 +1,6 @@
 import type { Clock } from '../support/Clock.js'
 import { OpencodeError } from '../wire/errors.js'
-import type { PendingPrompt } from '../wire/Prompts.js'
+import type { PendingPrompt, Prompts } from '../wire/Prompts.js'
 import type { ReplyObserver } from '../wire/ReplyObserver.js'
 import type { MessagePort, RowId, StoredRequest } from './ports.js'
 import type { RequestAnswer, RequestPolicy } from './RequestPolicy.js'
@@ -70,6 +70,26 @@ export class TurnRequests {
     if (open.length > 0) this.enqueue('close', () => this.expireInRow(open))
     await this.chain
     await this.timer
+  }
+
+  /**
+   * Take over the requests an earlier run of this message left pending (its worker died): they
+   * block this run's stream again (`prompts`), and each waits for an answer until its stored
+   * `expiresAt` (or a full `timeoutMs` when it has none), then expires as usual.
+   */
+  adopt(pending: readonly StoredRequest[], prompts: Prompts): void {
+    const { clock, policy } = this.options
+    for (const request of pending) {
+      if (request.status !== 'pending' || this.waiting.has(request.id) || prompts.find(request.id)) continue
+      const view = request.request
+      prompts.record(request.kind, request.id, { ...view }, { callID: view.callId })
+      if (view.callId) this.callIds.set(request.id, view.callId)
+      const left = request.expiresAt
+        ? Date.parse(request.expiresAt) - clock.date().getTime()
+        : policy.timeoutMs
+      this.waiting.set(request.id, { deadline: clock.now() + Math.max(0, left), kind: request.kind })
+    }
+    this.armTimer()
   }
 
   private asked(prompt: PendingPrompt): void {

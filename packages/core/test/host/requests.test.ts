@@ -196,6 +196,55 @@ describe('issue 22: the policy for unattended turns', () => {
     expect((await turn.result).status).toBe('cancelled')
   })
 
+  it('a run that takes over the row (the last worker died) adopts its pending request and expires it at its stored time', async () => {
+    const w = world()
+    // What the dead worker left: a permission pending on the row, due to expire 5 s from now.
+    const expiresAt = new Date(w.clock.date().getTime() + 5000).toISOString()
+    await w.messages.updateRequests(w.messageId, null, [
+      {
+        id: 'per_left_by_dead_worker',
+        kind: 'permission',
+        status: 'pending',
+        request: {
+          kind: 'permission',
+          id: 'per_left_by_dead_worker',
+          permission: 'bash',
+          patterns: ['ls'],
+          always: [],
+          metadata: {},
+        },
+        sessionId: 'ses_gone',
+        askedAt: w.clock.date().toISOString(),
+        expiresAt,
+      },
+    ])
+    standIn.enqueue(scenario().permission('bash', ['pwd']).text('Done.'))
+    let firedAt: number | undefined
+    const { events, result } = await run(w.worker, w, async (event) => {
+      if (event.type !== 'permission') return
+      await w.clock.advance(5000)
+      await waitFor(async () =>
+        Boolean((await w.messages.load(w.messageId)).requests?.some((r) => r.status === 'expired')),
+      )
+      firedAt = w.clock.now()
+      await waitFor(async () => (await w.messages.load(w.messageId)).requests?.length === 2)
+      await w.web.reply(w.messageId, event.request.id, 'once')
+    })
+    expect(result.status).toBe('completed')
+    const stored = (await w.messages.load(w.messageId)).requests ?? []
+    expect(stored.map((r) => [r.id.startsWith('per_left') ? 'adopted' : 'new', r.status])).toEqual([
+      ['adopted', 'expired'],
+      ['new', 'answered'],
+    ])
+    expect(firedAt).toBe(5000)
+    expect(
+      resolutions(events).map(([id, r]) => [String(id).startsWith('per_left') ? 'adopted' : 'new', r]),
+    ).toEqual([
+      ['adopted', 'expired'],
+      ['new', 'answered'],
+    ])
+  })
+
   it('deny: rejected at once, nobody waits', async () => {
     const w = world({ permissions: 'deny' })
     standIn.enqueue(scenario().permission('bash', ['curl evil.example']).text('Skipped it.'))
