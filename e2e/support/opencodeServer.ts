@@ -9,6 +9,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -80,7 +81,34 @@ export interface StartRealOpencodeOptions {
   version?: string
 }
 
+/**
+ * Start a real `opencode serve` (offline, the scripted fake model). A server that exits before it
+ * is healthy (seen on the shared CI box: `ServeError: Unexpected error`, a port taken meanwhile) is
+ * started again, up to three times, on a fresh port.
+ */
 export async function startRealOpencode(options: StartRealOpencodeOptions = {}): Promise<RealOpencode> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRealOpencodeOnce(options)
+    } catch (error) {
+      if (!(error instanceof ServerExitedEarly) || attempt >= 3) throw error
+    }
+  }
+}
+
+/** `opencode serve` exited before it answered its health check. */
+class ServerExitedEarly extends Error {}
+
+/** A port the OS says is free right now. */
+async function freePort(): Promise<number> {
+  const server = createNetServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+async function startRealOpencodeOnce(options: StartRealOpencodeOptions): Promise<RealOpencode> {
   const root = mkdtempSync(join(tmpdir(), 'opencode-e2e-'))
   const home = join(root, 'home')
   const projectDir = join(root, 'project')
@@ -116,7 +144,7 @@ export async function startRealOpencode(options: StartRealOpencodeOptions = {}):
   // file as the global config makes the fake provider visible to both APIs.
   mkdirSync(join(home, '.config', 'opencode'), { recursive: true })
   writeFileSync(join(home, '.config', 'opencode', 'opencode.json'), configText)
-  const port = 20000 + Math.floor(Math.random() * 20000)
+  const port = await freePort()
   const env = {
     ...process.env,
     HOME: home,
@@ -163,8 +191,10 @@ export async function startRealOpencode(options: StartRealOpencodeOptions = {}):
   const deadline = Date.now() + 30_000
   while (!(await healthy(url))) {
     if (child.exitCode !== null || Date.now() > deadline) {
+      const exited = child.exitCode !== null
       await close()
-      throw new Error(`opencode serve did not become healthy: ${output.slice(-2000)}`)
+      const message = `opencode serve did not become healthy: ${output.slice(-2000)}`
+      throw exited ? new ServerExitedEarly(message) : new Error(message)
     }
     await new Promise((r) => setTimeout(r, 200))
   }
