@@ -33,7 +33,7 @@ import type {
   SubjectRow,
 } from './ports.js'
 import { REQUEST_POLICY_DEFAULTS, type RequestPolicy } from './RequestPolicy.js'
-import type { RequestClient } from './replyToRequest.js'
+import { canAnswerRequests, type RequestClient } from './replyToRequest.js'
 import type { EnsuredSession } from './Session.js'
 import type { Transform } from './Transform.js'
 import type { TurnEvent, TurnEventError, TurnStatus, TurnUsage } from './TurnEvent.js'
@@ -738,11 +738,11 @@ class TurnRun {
   /** Record the reply's permission and question requests and handle them by the turn's policy. */
   private requestsFor(reply: Reply, sessionId: string): TurnRequests | undefined {
     const { client } = this.options
-    if (!client.replyPermission || !client.replyQuestion || !client.rejectQuestion) return undefined
+    if (!canAnswerRequests(client)) return undefined
     const requests = new TurnRequests({
       messageId: this.messageId,
       messages: this.options.messages,
-      client: client as RequestClient,
+      client,
       clock: this.clock,
       policy: { ...REQUEST_POLICY_DEFAULTS, ...stripUndefined(this.options.requests ?? {}) },
       sessionId,

@@ -16,7 +16,7 @@ import type {
   SubjectRow,
 } from './ports.js'
 import type { RequestAnswer, RequestPolicy } from './RequestPolicy.js'
-import { type RequestClient, replyToRequest } from './replyToRequest.js'
+import { canAnswerRequests, replyToRequest } from './replyToRequest.js'
 import type { SandboxSource } from './SandboxSource.js'
 import { assertPermissionPolicy, type PermissionPolicy, Session, type SessionClient } from './Session.js'
 import type { Transform } from './Transform.js'
@@ -331,16 +331,11 @@ export function createOpencodeKit(options: OpencodeKitOptions): OpencodeKit {
   }
 
   const reply = (messageId: RowId, requestId: string, answer: RequestAnswer) => {
-    if (!client.replyPermission || !client.replyQuestion || !client.rejectQuestion)
+    if (!canAnswerRequests(client))
       throw new ConfigurationError(
         'kit.reply: the client cannot answer requests (replyPermission, replyQuestion, rejectQuestion)',
       )
-    return replyToRequest(
-      { messages, client: client as RequestClient, clock: options.clock },
-      messageId,
-      requestId,
-      answer,
-    )
+    return replyToRequest({ messages, client, clock: options.clock }, messageId, requestId, answer)
   }
 
   return {

@@ -9,6 +9,11 @@ import { updateStoredRequests, withRequest } from './storedRequests.js'
 /** The part of the wire client that answers requests. `Client` has it. */
 export type RequestClient = Pick<WireClient, 'replyPermission' | 'replyQuestion' | 'rejectQuestion'>
 
+/** True when `client` can answer requests (a test fake may not). */
+export function canAnswerRequests(client: Partial<RequestClient>): client is RequestClient {
+  return Boolean(client.replyPermission && client.replyQuestion && client.rejectQuestion)
+}
+
 /** What {@link replyToRequest} needs: the message port and the client. */
 export interface ReplyToRequestOptions {
   messages: MessagePort
